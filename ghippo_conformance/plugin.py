@@ -1,0 +1,154 @@
+"""The pytest plugin: options, the target, requirement bookkeeping and the verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from . import catalogue as catalogue_module
+from . import preflight, profile as profile_module, report, session
+from .catalogue import Catalogue
+from .outcomes import NOT_APPLICABLE, Results, verdict
+from .settings import Settings, add_options, resolve
+
+TARGET = pytest.StashKey[session.Target]()
+SETTINGS = pytest.StashKey[Settings]()
+RESULTS = pytest.StashKey[Results]()
+STARTED = pytest.StashKey[str]()
+_SHARED = "ghippo_target"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(id): the catalogue requirement this test checks")
+    config.addinivalue_line("markers", "key_slots: the test creates keys, which share the user's quota")
+    if config.option.help or config.option.version:
+        return
+    settings = resolve(config)
+    try:
+        profile = profile_module.load(settings.profile, settings.profile_overrides)
+        shared = getattr(config, "workerinput", {}).get(_SHARED)
+        target = session.open_target(settings, profile, shared=shared)
+    except (profile_module.ProfileError, preflight.MissingCredentials) as error:
+        raise pytest.UsageError(str(error)) from None
+    except preflight.PreflightError as error:
+        pytest.exit(str(error), returncode=error.exit_code)
+    config.add_cleanup(lambda: session.close(target))
+    config.stash[TARGET] = target
+    config.stash[SETTINGS] = settings
+    config.stash[RESULTS] = Results()
+    config.stash[STARTED] = report.now()
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistController(target), "ghippo-xdist-controller")
+
+
+class _XdistController:
+    def __init__(self, target: session.Target) -> None:
+        self._target = target
+
+    def pytest_configure_node(self, node) -> None:
+        node.workerinput[_SHARED] = session.shareable(self._target)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    target = config.stash.get(TARGET, None)
+    if target is None:
+        return []
+    where = "embedded reference" if target.embedded else "given by --base-url"
+    return [f"ghippo target: {target.base_url} ({where}), profile {target.profile.name} "
+            f"({target.profile.flow} flow), run id {target.run_id}"]
+
+
+def requirement_of(item: pytest.Item) -> str | None:
+    """The requirement an item checks: a case row's own mark overrides the function's."""
+    own = [m for m in item.own_markers if m.name == "requirement"]
+    marker = own[-1] if own else item.get_closest_marker("requirement")
+    return marker.args[0] if marker else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    target = config.stash.get(TARGET, None)
+    if target is None:
+        return
+    catalogue: Catalogue = catalogue_module.load()
+    for item in items:
+        requirement_id = requirement_of(item)
+        if requirement_id is None or requirement_id not in catalogue:
+            raise pytest.UsageError(
+                f"{item.nodeid} names requirement {requirement_id!r}, which is not in "
+                "suites/requirements.toml: every conformance test names a catalogue requirement")
+        requirement = catalogue[requirement_id]
+        item.user_properties += [("requirement", requirement.id), ("level", requirement.level)]
+        reason = requirement.not_applicable_because(target.profile)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=NOT_APPLICABLE + reason))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    test_report = yield
+    target = item.config.stash.get(TARGET, None)
+    if target is not None:
+        if test_report.longrepr is not None:
+            test_report.longrepr = target.redact(str(test_report.longrepr))
+        test_report.sections = [(title, target.redact(text)) for title, text in test_report.sections]
+    return test_report
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    results = session.config.stash.get(RESULTS, None)
+    if results is not None:
+        session.config.pluginmanager.register(_Recorder(results), "ghippo-recorder")
+
+
+class _Recorder:
+    def __init__(self, results: Results) -> None:
+        self._results = results
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._results.record(report)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput") or TARGET not in config.stash:
+        return
+    target, settings = config.stash[TARGET], config.stash[SETTINGS]
+    catalogue = catalogue_module.load()
+    table = config.stash[RESULTS].by_requirement(catalogue)
+    outcome = verdict(table, strict=settings.strict)
+    if settings.conformance_report:
+        report.write(settings.conformance_report, report.build(
+            catalogue=catalogue, profile=target.profile, base_url=target.base_url,
+            embedded=target.embedded is not None, started=config.stash[STARTED],
+            table=table, verdict=outcome))
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if outcome == "fail" else pytest.ExitCode.OK
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> session.Target:
+    return pytestconfig.stash[TARGET]
+
+
+@pytest.fixture(scope="session")
+def profile(target: session.Target):
+    return target.profile
+
+
+@pytest.fixture(scope="session")
+def api(target: session.Target):
+    return target.api
+
+
+@pytest.fixture(scope="session")
+def bearer(target: session.Target) -> str:
+    return target.bearer
+
+
+@pytest.fixture(scope="session")
+def credentials(target: session.Target):
+    return target.credentials

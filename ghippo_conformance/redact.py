@@ -1,0 +1,41 @@
+"""Keeps secrets (SK, access keys, bearer tokens) out of everything the suite writes."""
+
+import re
+
+_JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]{16,})$")
+_SHORTEST_SECRET = 8
+
+
+def mask(secret: str) -> str:
+    """What a report shows instead of a secret: enough to tell two secrets apart, no more."""
+    return f"{secret[:4]}…[redacted, {len(secret)} chars]"
+
+
+class Redactor:
+    """A set of secrets, and the function that hides each of them in any text."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, secret: str | None) -> None:
+        if not secret or len(secret) < _SHORTEST_SECRET or secret in self._secrets:
+            return
+        self._secrets.add(secret)
+        # A JWT's signature is what makes it usable: a forged token keeps it, so hide it alone too.
+        signature = _JWT.match(secret)
+        if signature:
+            self._secrets.add(signature.group(1))
+        self._pattern = None
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return frozenset(self._secrets)
+
+    def __call__(self, text: str) -> str:
+        if not self._secrets or not text:
+            return text
+        if self._pattern is None:
+            longest_first = sorted(self._secrets, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(s) for s in longest_first))
+        return self._pattern.sub(lambda m: mask(m.group(0)), text)
