@@ -1,0 +1,105 @@
+"""Every way the reference may deviate from the documented contract, as one frozen value.
+
+The defaults conform. A variant (deliberately broken, or different in a way the suite must
+tolerate) is `Behaviour(**overrides)`; the variants file stores those overrides as tables, so
+`from_overrides` checks names, types and choices before anything starts.
+"""
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Text-valued fields accept only these values.
+_CHOICES = {
+    "flow": ("aksk", "access-key"),
+    "error_message_style": ("default", "alternate"),
+    "users_order": ("created", "name-desc"),
+    "key_id_style": ("uuid", "numeric"),
+}
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    # Which of the two documented credential flows the deployment offers.
+    flow: str = "aksk"
+    # Keys per user; None means unlimited.
+    key_limit: int | None = 2
+
+    # Lifetime of tokens exchanged for an AK/SK pair.
+    default_lifetime_s: int = 259200
+    cycle_unit_s: int = 86400
+    cycle_ignored: bool = False
+    invalid_cycle_accepted: bool = False
+    accept_wrong_sk: bool = False
+
+    # What issued tokens carry.
+    iat_offset_s: int = 0
+    issuer: str = "ghippo.io"
+    include_kid: bool = True
+
+    # How bearer tokens are checked.
+    verify_signature: bool = True
+    accept_alg_none: bool = False
+    accept_hs256_public_key: bool = False
+    accept_expired: bool = False
+    scheme_case_sensitive: bool = False
+    accept_secret_as_bearer: bool = False
+
+    # How refusals and errors look.
+    unauthenticated_status: int = 401
+    challenge_header: bool = True
+    echo_token_in_error: bool = False
+    malformed_header_status: int = 401
+    error_code_is_http_status: bool = False
+    plain_text_errors: bool = False
+    error_message_style: str = "default"
+    json_content_type: bool = True
+
+    # The users list.
+    total_is_page_count: bool = False
+    ignore_page_size: bool = False
+    ignore_page: bool = False
+    duplicate_at_page_boundary: bool = False
+    drop_at_page_boundary: bool = False
+    page_zero_as_first: bool = False
+    page_size_zero_500: bool = False
+    beyond_last_page_error: bool = False
+    pagination_as_strings: bool = False
+    created_at_as_number: bool = False
+    users_order: str = "created"
+    can_authorize: bool = True
+    search_500_on_quote: bool = False
+    defaults_rejected: bool = False
+    search_ignored: bool = False
+
+    # JSON shape of every response.
+    extra_fields: bool = False
+    reverse_field_order: bool = False
+
+    # Keys and their lifecycle.
+    key_id_style: str = "uuid"
+    release_slot_on_delete: bool = True
+    secret_in_list: bool = False
+    deleted_key_works: bool = False
+    expired_key_works: bool = False
+    key_list_wrong_types: bool = False
+    current_user_unprotected: bool = False
+
+    def __post_init__(self) -> None:
+        for name, expected in typing.get_type_hints(type(self)).items():
+            value = getattr(self, name)
+            # bool is a subclass of int, but `key_limit = true` in a variants file is a mistake.
+            if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+                type_name = getattr(expected, "__name__", expected)  # "bool", or "int | None" as written
+                raise ValueError(f"Behaviour.{name} must be {type_name}, got {value!r}")
+        for name, allowed in _CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"Behaviour.{name} must be one of {allowed}, got {getattr(self, name)!r}")
+
+    @classmethod
+    def from_overrides(cls, overrides: Mapping[str, object]) -> "Behaviour":
+        unknown = sorted(set(overrides) - {field.name for field in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown Behaviour fields: {', '.join(unknown)}")
+        return cls(**overrides)
