@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from . import catalogue as catalogue_module
 from . import preflight, profile as profile_module, report, session
 from .catalogue import Catalogue
+from .keys import KeyLedger
 from .outcomes import NOT_APPLICABLE, Results, verdict
 from .settings import Settings, add_options, resolve
 
@@ -21,7 +24,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+@pytest.hookimpl(tryfirst=True)  # before hypothesis's plugin reads --hypothesis-seed
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("hypothesis_seed", None) is None:
+        # Generated tests must be reproducible: pick the seed here and report it.
+        config.option.hypothesis_seed = secrets.randbelow(2**32)
     config.addinivalue_line("markers", "requirement(id): the catalogue requirement this test checks")
     config.addinivalue_line("markers", "key_slots: the test creates keys, which share the user's quota")
     if config.option.help or config.option.version:
@@ -91,8 +98,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     test_report = yield
     target = item.config.stash.get(TARGET, None)
     if target is not None:
-        if test_report.longrepr is not None:
-            test_report.longrepr = target.redact(str(test_report.longrepr))
+        longrepr = test_report.longrepr
+        if isinstance(longrepr, tuple):  # a skip: (path, line, reason), a shape pytest relies on
+            test_report.longrepr = (*longrepr[:2], target.redact(longrepr[2]))
+        elif longrepr is not None:
+            test_report.longrepr = target.redact(str(longrepr))
         test_report.sections = [(title, target.redact(text)) for title, text in test_report.sections]
     return test_report
 
@@ -152,3 +162,13 @@ def bearer(target: session.Target) -> str:
 @pytest.fixture(scope="session")
 def credentials(target: session.Target):
     return target.credentials
+
+
+@pytest.fixture(scope="session")
+def key_ledger(target: session.Target):
+    """Creates keys for tests and, at the end, removes exactly the ones this run created."""
+    ledger = KeyLedger(target.api, target.profile, target.bearer, target.run_id)
+    yield ledger
+    left_behind = ledger.delete_created()
+    if left_behind:
+        pytest.fail(f"could not remove keys this run created, remove them by hand: {left_behind}")

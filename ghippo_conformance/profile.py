@@ -17,8 +17,10 @@ class ProfileError(Exception):
     """A profile that cannot be found or does not validate; the message is for the operator."""
 
 
-class Section(Mapping[str, Any]):
-    """A read-only table of a profile, read as attributes: `profile.token.issuer`."""
+class Section:
+    """A read-only table of a profile, read as attributes: `profile.token.issuer`.
+
+    Not a Mapping on purpose: Mapping's `keys()` would hide the profile's [keys] table."""
 
     def __init__(self, data: Mapping[str, Any], where: str) -> None:
         self._data = dict(data)
@@ -31,14 +33,8 @@ class Section(Mapping[str, Any]):
             raise AttributeError(f"{self._where}.{key} is not set by this profile") from None
         return Section(value, f"{self._where}.{key}") if isinstance(value, Mapping) else value
 
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self):
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
 
     def has(self, dotted: str) -> bool:
         """Whether a setting such as "keys.limit" is present."""

@@ -49,7 +49,8 @@ def add_options(parser: pytest.Parser) -> None:
                     help="at most N requests per second per process, 0 for no limit (default 20)")
     group.addoption("--conformance-report", default=None, metavar="PATH",
                     help="write the JSON conformance report to PATH")
-    group.addoption("--strict", action="store_true", help="a failed SHOULD also fails the run")
+    # --strict is pytest's own flag (strict markers and config); the suite reads it too: with it,
+    # a failed SHOULD also fails the run.
 
 
 def resolve(config: pytest.Config) -> Settings:
@@ -70,5 +71,5 @@ def resolve(config: pytest.Config) -> Settings:
         request_timeout=config.getoption("request_timeout"),
         max_rps=max_rps or None,
         conformance_report=config.getoption("conformance_report"),
-        strict=config.getoption("strict"),
+        strict=bool(config.getoption("strict", False)),
     )

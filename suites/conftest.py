@@ -1,0 +1,27 @@
+"""Fixtures the conformance suites share; options and the target live in the plugin."""
+
+import pytest
+
+from ghippo_conformance import expect, paths
+
+
+@pytest.fixture(scope="session", params=["users", "current_user"])
+def protected_path(request, profile) -> str:
+    """Every bearer check runs against each protected read operation."""
+    return getattr(profile.paths, request.param)
+
+
+@pytest.fixture(scope="session")
+def jwks(api, profile) -> dict | None:
+    """The deployment's key set, or None when the profile names no certs path."""
+    if not profile.has("paths.certs"):
+        return None
+    exchange = api.get(profile.paths.certs)
+    expect.status(exchange, 200, "the key set (certs)")
+    return expect.json_body(exchange, "the key set (certs)")
+
+
+@pytest.fixture(scope="session")
+def documentation_token() -> str:
+    """The sample token every documentation page shows; it expired on 2022-08-25."""
+    return (paths.DOCUMENTATION / "sample-token.jwt").read_text().strip()

@@ -1,0 +1,87 @@
+"""The whole documented API: generated inputs, authentication everywhere, JSON content type."""
+
+import json
+from collections import Counter
+
+import pytest
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from ghippo_conformance import expect, schemas
+from ghippo_conformance.expect import refused
+from ghippo_conformance.generated import bounded, read_only_schema, send
+
+any_input = read_only_schema(GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+valid_input = read_only_schema(GenerationMode.POSITIVE)
+
+pytestmark = pytest.mark.xdist_group("generated")
+
+
+@pytest.fixture(scope="session")
+def successes() -> Counter:
+    """2xx answers per operation: a generated run whose every answer was an error proves nothing."""
+    return Counter()
+
+
+@pytest.mark.requirement("API-NO-SERVER-ERROR")
+@any_input.parametrize()
+@bounded
+def test_generated_request_gets_no_server_error(case, api, bearer):
+    """No generated request, valid or not, gets a 5xx."""
+    exchange = send(api, case, bearer)
+    expect.that(exchange.status < 500, f"a generated request got {exchange.status}", exchange)
+
+
+@pytest.mark.requirement("API-RESPONSE-SCHEMA")
+@valid_input.parametrize()
+@bounded
+def test_generated_success_matches_schema(case, api, bearer, successes):
+    """Every 2xx answer to a generated request conforms to the documented schema."""
+    exchange = send(api, case, bearer)
+    if 200 <= exchange.status < 300:
+        successes[case.operation.label] += 1
+        case.validate_response(exchange.response, checks=[response_schema_conformance])
+
+
+@pytest.mark.requirement("API-RESPONSE-SCHEMA")
+def test_generated_requests_reached_the_api(successes):
+    """The generated run saw 2xx answers from every operation, so its schema checks had data."""
+    silent = sorted({op.ok().label for op in valid_input.get_all_operations()} - set(successes))
+    expect.that(not silent, f"no generated request got a 2xx from {silent}: the schema check saw nothing")
+
+
+def protected_operations():
+    document = json.loads(schemas.OPENAPI.read_text())
+    default_security = document.get("security", [])
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            if operation.get("security", default_security):
+                yield pytest.param(method.upper(), path, id=operation["operationId"])
+
+
+@pytest.mark.requirement("API-AUTH-ENFORCED")
+@pytest.mark.key_slots
+@pytest.mark.parametrize("method,path", list(protected_operations()))
+@pytest.mark.parametrize("presented", [None, "not-a-valid-token"], ids=["no-credentials", "invalid-token"])
+def test_protected_operation_refuses_anonymous(api, profile, key_ledger, method, path, presented):
+    """Every protected operation refuses requests without credentials or with invalid ones."""
+    concrete = path.replace("{id}", "conformance-no-such-key")
+    body = {"name": f"{key_ledger.prefix}anonymous", "expiredAt": ""} if method == "POST" else None
+    exchange = api.send(method, concrete, json_body=body, bearer=presented)
+    if body:
+        key_ledger.adopt(exchange, body["name"])
+    refused(exchange, profile, f"{method} {path} with {'no credentials' if presented is None else 'an invalid token'}")
+
+
+@pytest.mark.requirement("API-CONTENT-TYPE")
+@pytest.mark.parametrize("path_name,authenticated", [
+    ("users", True), ("current_user", True), ("list_keys", True), ("certs", False), ("users", False),
+], ids=["users", "current-user", "keys", "certs", "refusal"])
+def test_json_comes_as_application_json(api, profile, bearer, path_name, authenticated):
+    """JSON bodies come with Content-Type: application/json."""
+    if not profile.has(f"paths.{path_name}"):
+        pytest.skip(f"the profile names no paths.{path_name}")
+    exchange = api.get(getattr(profile.paths, path_name), bearer=bearer if authenticated else None)
+    content_type = exchange.headers.get("content-type", "")
+    expect.that(content_type.split(";")[0].strip().lower() == "application/json",
+                f"expected Content-Type application/json, got {content_type or 'none'}", exchange)

@@ -1,0 +1,165 @@
+"""Access keys (key pairs in the AK/SK flow): create, list, shown once, limit, revoke, expiry."""
+
+import time
+
+import pytest
+
+from ghippo_conformance import expect
+from ghippo_conformance.keys import authenticate_with
+from ghippo_conformance.waiting import until_it_holds
+
+pytestmark = pytest.mark.key_slots
+
+
+def contains(value, secret: str) -> bool:
+    """Whether `secret` occurs in any string of a JSON value, at any depth, or in any key."""
+    if isinstance(value, str):
+        return secret in value
+    if isinstance(value, dict):
+        return any(contains(k, secret) or contains(v, secret) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains(v, secret) for v in value)
+    return False
+
+
+def need_free_slots(key_ledger, count: int) -> None:
+    free = key_ledger.free_slots()
+    if free is not None and free < count:
+        pytest.skip(f"the user has {free} free key slot(s), this check needs {count}; "
+                    "the suite never deletes keys it did not create")
+
+
+@pytest.fixture
+def created(key_ledger):
+    """A key created for one check and deleted after it, so each check has the slot it needs."""
+    need_free_slots(key_ledger, 1)
+    exchange = key_ledger.create("keys")
+    body = exchange.json() if exchange.status == 200 else None
+    yield exchange, body
+    if body:
+        key_ledger.delete(body["id"])
+
+
+def created_body(created):
+    exchange, body = created
+    expect.status(exchange, 200, "creating a key")
+    return exchange, body
+
+
+@pytest.mark.requirement("KEY-CREATE")
+def test_created_key_is_listed(created, key_ledger):
+    """Create returns an id and a secret; the key then appears in the list by id and name."""
+    exchange, body = created_body(created)
+    for field in ("id", "token"):
+        expect.that(isinstance(body.get(field), str) and body[field], f"expected a non-empty {field}", exchange)
+    listing = key_ledger.list()
+    items = (listing.json() or {}).get("items") or []
+    listed = [k for k in items if isinstance(k, dict) and k.get("id") == body["id"]]
+    expect.that(listed, f"key {body['id']} is not in the list", exchange, listing)
+    expected_name = key_ledger.created.get(body["id"])
+    expect.that(listed[0].get("name") == expected_name,
+                f"expected name {expected_name!r} in the list, got {listed[0].get('name')!r}", listing)
+
+
+@pytest.mark.requirement("KEY-SHOWN-ONCE")
+def test_secret_is_shown_only_at_creation(created, key_ledger):
+    """No field of the list response, at any depth, contains the secret."""
+    exchange, body = created_body(created)
+    listing = key_ledger.list()
+    expect.that(not contains(listing.json(), body["token"]) and body["token"] not in listing.text,
+                "the key's secret appears in the list response", listing)
+
+
+@pytest.mark.requirement("SCHEMA-KEY")
+def test_key_responses_match_schemas(key_ledger):
+    """Create, list and delete responses match their schemas."""
+    need_free_slots(key_ledger, 1)
+    made = key_ledger.create("schema")
+    expect.status(made, 200, "creating a key")
+    expect.conforms(made.json(), "key-created", "the create response", made)
+    listing = key_ledger.list()
+    expect.conforms(listing.json(), "key-list", "the list response", listing)
+    removed = key_ledger.delete(made.json()["id"])
+    expect.status(removed, 200, "deleting a key")
+    expect.conforms(removed.json(), "key-deleted", "the delete response", removed)
+
+
+@pytest.fixture
+def emptied(key_ledger):
+    """Each limit check starts from the keys the user held before the run."""
+    yield
+    key_ledger.delete_created()
+
+
+@pytest.mark.requirement("KEY-LIMIT")
+@pytest.mark.usefixtures("emptied")
+def test_user_holds_exactly_the_limit(key_ledger, profile):
+    """The user can hold exactly the limit; one more is refused with a 4xx error body."""
+    limit = profile.keys.limit
+    for index in range(max(key_ledger.free_slots(), 0)):
+        expect.status(key_ledger.create(f"limit-{index}"), 200,
+                      f"creating key {limit - key_ledger.free_slots() + 1} of {limit}")
+    over = key_ledger.create("over-limit")
+    expect.status(over, range(400, 500), f"a key beyond the limit of {limit}")
+    expect.error_body(over, "the refusal of a key beyond the limit")
+    held = len(key_ledger.held())
+    expect.that(held == limit, f"expected the list to show {limit} keys, got {held}", key_ledger.list())
+
+
+@pytest.mark.requirement("KEY-LIMIT-RELEASE")
+@pytest.mark.usefixtures("emptied")
+def test_deleting_a_key_frees_its_slot(key_ledger, profile):
+    """After one of the user's keys is deleted, a create succeeds again."""
+    for index in range(max(key_ledger.free_slots(), 0)):
+        expect.status(key_ledger.create(f"release-{index}"), 200, "filling the key slots")
+    if not key_ledger.created:
+        pytest.skip(f"all {profile.keys.limit} slots hold keys the run did not create; "
+                    "the suite never deletes those")
+    expect.status(key_ledger.delete(next(iter(key_ledger.created))), 200, "deleting one of the run's keys")
+    expect.status(key_ledger.create("released-slot"), 200, "creating a key after one was deleted")
+
+
+@pytest.mark.requirement("KEY-REVOKE")
+def test_deleted_key_stops_working(api, profile, key_ledger):
+    """After delete, the key leaves the list and its credentials stop working."""
+    need_free_slots(key_ledger, 1)
+    made = key_ledger.create("revoke")
+    expect.status(made, 200, "creating a key")
+    key = made.json()
+    expect.status(authenticate_with(api, profile, key), 200, "the new key before deletion")
+    expect.status(key_ledger.delete(key["id"]), 200, "deleting the key")
+    listing = key_ledger.list()
+    ids = [k.get("id") for k in (listing.json() or {}).get("items") or [] if isinstance(k, dict)]
+    expect.that(key["id"] not in ids, f"deleted key {key['id']} is still listed", listing)
+    settled = until_it_holds(lambda: authenticate_with(api, profile, key).status in range(400, 500))
+    expect.that(settled.held, f"the deleted key still worked {settled.after_s:.1f} s after deletion "
+                f"({settled.checks} checks)", api.recent[-1])
+
+
+@pytest.mark.requirement("KEY-EXPIRY")
+def test_key_stops_working_at_expiry(api, profile, key_ledger):
+    """A key created to expire in 2 s works until then and stops within the grace period."""
+    need_free_slots(key_ledger, 1)
+    lead_s = 2
+    made = key_ledger.create("expiry", expires_in_s=lead_s)
+    expires = time.monotonic() + lead_s
+    expect.status(made, 200, f"creating a key that expires in {lead_s} s")
+    key = made.json()
+    expect.status(authenticate_with(api, profile, key), 200, "the key before it expires")
+    time.sleep(max(0.0, expires - time.monotonic()))
+    settled = until_it_holds(lambda: authenticate_with(api, profile, key).status in range(400, 500),
+                             within_s=profile.keys.expiry_grace_s)
+    expect.that(settled.held, f"the key still worked {settled.after_s:.1f} s after its expiredAt "
+                f"(grace {profile.keys.expiry_grace_s} s)", api.recent[-1])
+
+
+@pytest.mark.requirement("KEY-EXPIRY")
+def test_key_expired_at_creation_never_works(api, profile, key_ledger):
+    """A key whose expiredAt is already past is refused or never authenticates."""
+    need_free_slots(key_ledger, 1)
+    made = key_ledger.create("already-expired", expires_in_s=-60)
+    if made.status >= 400:
+        return
+    expect.status(made, 200, "creating a key with a past expiredAt")
+    expect.status(authenticate_with(api, profile, made.json()), range(400, 500),
+                  "a key whose expiredAt was already past at creation")

@@ -1,0 +1,139 @@
+"""The AK/SK token endpoint: issuing, lifetime, claims and refusals."""
+
+import uuid
+from email.utils import parsedate_to_datetime
+
+import pytest
+
+from ghippo_conformance import cases, expect, tokens
+
+
+def request_token(api, profile, **params):
+    return api.get(profile.paths.token, params=params)
+
+
+@pytest.fixture(scope="module")
+def issued(api, profile, credentials):
+    """The token endpoint's answer to the session's pair, without cycle."""
+    return request_token(api, profile, ak=credentials.ak, sk=credentials.sk)
+
+
+@pytest.fixture(scope="module")
+def issued_token(issued) -> str:
+    body = issued.json()
+    token = body.get("token") if isinstance(body, dict) else None
+    if issued.status != 200 or not isinstance(token, str) or not tokens.is_compact_jws(token):
+        pytest.skip("no JWT was issued for the session's pair (TOKEN-ISSUE and SCHEMA-TOKEN report why)")
+    return token
+
+
+def lifetime(token: str) -> int:
+    token_claims = tokens.claims(token)
+    return token_claims["exp"] - token_claims["iat"]
+
+
+@pytest.mark.requirement("TOKEN-ISSUE")
+def test_valid_pair_gets_token(issued):
+    """A valid AK and SK get 200 and a token."""
+    expect.status(issued, 200, "the session's AK and SK")
+    body = expect.json_body(issued, "the token response")
+    expect.that(isinstance(body, dict) and body.get("token"), "expected a token in the response", issued)
+
+
+@pytest.mark.requirement("SCHEMA-TOKEN")
+def test_token_response_is_a_compact_jws(issued):
+    """The token response is {"token": <compact JWS>}."""
+    expect.conforms(expect.json_body(issued, "the token response"), "token-response", "the token response", issued)
+
+
+@pytest.mark.requirement("TOKEN-DEFAULT-EXPIRY")
+def test_token_lives_default_lifetime(issued, issued_token, profile):
+    """Without cycle, exp - iat is the profile's default lifetime."""
+    expected = profile.token.default_lifetime_s
+    expect.that(lifetime(issued_token) == expected,
+                f"expected exp - iat = {expected} s, got {lifetime(issued_token)} s", issued)
+
+
+@pytest.mark.requirement("TOKEN-CYCLE")
+@pytest.mark.parametrize("days", [1, 2, 7, 30])
+def test_cycle_sets_lifetime_in_days(api, profile, credentials, days):
+    """With cycle=N, exp - iat is N days."""
+    exchange = request_token(api, profile, ak=credentials.ak, sk=credentials.sk, cycle=days)
+    expect.status(exchange, 200, f"cycle={days}")
+    token = expect.json_body(exchange, f"cycle={days}").get("token", "")
+    expect.that(tokens.is_compact_jws(token), "expected a JWT in the response", exchange)
+    expected = days * profile.token.cycle_unit_s
+    expect.that(lifetime(token) == expected,
+                f"expected exp - iat = {expected} s for cycle={days}, got {lifetime(token)} s", exchange)
+
+
+@pytest.mark.requirement("TOKEN-CYCLE-INVALID")
+@pytest.mark.parametrize("case", cases.params("cycle-invalid"))
+def test_invalid_cycle_is_refused(api, profile, credentials, case):
+    """An invalid cycle gets a 4xx error body, never a 5xx or a token with exp <= iat."""
+    exchange = request_token(api, profile, ak=credentials.ak, sk=credentials.sk, cycle=case["cycle"])
+    body = exchange.json()
+    token = body.get("token") if isinstance(body, dict) else None
+    if isinstance(token, str) and tokens.is_compact_jws(token):
+        expect.that(lifetime(token) > 0, f"cycle={case['cycle']} gave a token with exp <= iat", exchange)
+    expect.status(exchange, range(400, 500), f"{case['description']} (cycle={case['cycle']})")
+    expect.error_body(exchange, f"cycle={case['cycle']}")
+
+
+@pytest.fixture(scope="module")
+def other_pair(key_ledger):
+    """A second pair of the same user, for crossing AK and SK."""
+    if key_ledger.free_slots() == 0:
+        pytest.skip("the user holds as many keys as the limit allows: no second pair can be created")
+    exchange = key_ledger.create("token-other-pair")
+    expect.status(exchange, 200, "creating a second key pair")
+    return exchange.json()
+
+
+@pytest.mark.requirement("TOKEN-BAD-CREDENTIALS")
+@pytest.mark.parametrize("case", cases.params("bad-credentials"))
+def test_bad_credentials_get_no_token(request, api, profile, credentials, case):
+    """Wrong, unknown, crossed, missing or empty AK or SK get a 4xx and no token."""
+    def value(name, kind):
+        if kind == "other":
+            return request.getfixturevalue("other_pair")["token"]
+        own = {"ak": credentials.ak, "sk": credentials.sk}
+        return {"own": own[name], "own-ak": own["ak"], "own-sk": own["sk"],
+                "unknown": str(uuid.uuid4()), "empty": ""}[kind]
+
+    params = {name: value(name, case[name]) for name in ("ak", "sk") if case[name] != "absent"}
+    expect.no_token_issued(request_token(api, profile, **params), case["description"])
+
+
+@pytest.mark.requirement("TOKEN-CLAIMS")
+def test_token_claims_are_well_formed(issued, issued_token, profile):
+    """alg, kid, exp, iat, iss and sub are as the profile expects; iat agrees with Date."""
+    header, claims = tokens.header(issued_token), tokens.claims(issued_token)
+    expect.that(header.get("alg") in profile.token.algorithms,
+                f"expected alg in {profile.token.algorithms}, got {header.get('alg')!r}", issued)
+    expect.that(isinstance(header.get("kid"), str) and header["kid"], "expected a kid in the header", issued)
+    for claim in ("exp", "iat"):
+        value = claims.get(claim)
+        expect.that(isinstance(value, int) and not isinstance(value, bool),
+                    f"expected {claim} as integer seconds, got {value!r}", issued)
+    expect.that(claims.get("iss") == profile.token.issuer,
+                f"expected iss {profile.token.issuer!r}, got {claims.get('iss')!r}", issued)
+    expect.that(isinstance(claims.get("sub"), str) and claims["sub"], "expected a non-empty sub", issued)
+    date = issued.headers.get("date")
+    expect.that(date, "expected a Date header to compare iat with", issued)
+    drift = claims["iat"] - parsedate_to_datetime(date).timestamp()
+    expect.that(abs(drift) <= profile.token.clock_skew_s,
+                f"iat is {drift:+.0f} s from the response's Date; tolerance {profile.token.clock_skew_s} s", issued)
+
+
+@pytest.mark.requirement("TOKEN-USABLE")
+def test_issued_token_is_accepted(api, profile, issued_token):
+    """The issued token is accepted as a bearer on the users list."""
+    expect.status(api.get(profile.paths.users, bearer=issued_token), 200, "the issued token as bearer")
+
+
+@pytest.mark.requirement("TOKEN-JWKS")
+def test_key_set_verifies_bearer(jwks, bearer, profile):
+    """The key set holds the bearer's kid and its signature verifies with that key."""
+    problem = tokens.verify_with_jwks(bearer, jwks, list(profile.token.algorithms))
+    expect.that(problem is None, f"the session's bearer does not verify against {profile.paths.certs}: {problem}")
