@@ -10,6 +10,9 @@ import pytest
 
 from .profile import DEFAULT_PROFILE
 
+# Gentle enough not to trip a deployment's own rate limiting from one process.
+GENTLE_RPS = 20.0
+
 # (option, environment variable, help); secrets come first so nobody has to type them.
 _STRING_OPTIONS = [
     ("--base-url", "GHIPPO_BASE_URL", "the deployment; absent: start the embedded reference"),
@@ -45,8 +48,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--insecure", action="store_true", help="do not verify TLS certificates")
     group.addoption("--request-timeout", type=float, default=10.0, metavar="S",
                     help="per-request timeout in seconds (default 10)")
-    group.addoption("--max-rps", type=float, default=20.0, metavar="N",
-                    help="at most N requests per second per process, 0 for no limit (default 20)")
+    group.addoption("--max-rps", type=float, default=None, metavar="N",
+                    help=f"at most N requests per second per process, 0 for no limit (default "
+                         f"{GENTLE_RPS:g} against --base-url, none against the embedded reference)")
     group.addoption("--conformance-report", default=None, metavar="PATH",
                     help="write the JSON conformance report to PATH")
     # --strict is pytest's own flag (strict markers and config); the suite reads it too: with it,
@@ -60,6 +64,8 @@ def resolve(config: pytest.Config) -> Settings:
     given = {flag: value(flag, env) for flag, env, _ in _STRING_OPTIONS}
     ca_bundle = given["--ca-bundle"]
     max_rps = config.getoption("max_rps")
+    if max_rps is None and given["--base-url"]:
+        max_rps = GENTLE_RPS
     return Settings(
         base_url=given["--base-url"].rstrip("/") if given["--base-url"] else None,
         profile=given["--profile"] or DEFAULT_PROFILE,
