@@ -1,0 +1,75 @@
+"""The catalogue, the tests and the data stay in step: every requirement has a test, every ID
+a test names exists, and profiles and case tables are valid data."""
+
+import re
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from ghippo_conformance import cases, catalogue, paths, profile, schemas
+from suite_runner import ROOT
+
+# A test names its requirement in a marker, a case row in a `requirement` field.
+_NAMED_IN_CODE = re.compile(r'requirement\("([A-Z0-9-]+)"\)')
+_NAMED_IN_DATA = re.compile(r'^requirement\s*=\s*"([A-Z0-9-]+)"', re.MULTILINE)
+
+
+def named_requirements() -> set[str]:
+    code = {m for path in paths.SUITES.glob("test_*.py") for m in _NAMED_IN_CODE.findall(path.read_text())}
+    data = {m for path in paths.CASES.glob("*.toml") for m in _NAMED_IN_DATA.findall(path.read_text())}
+    return code | data
+
+
+def test_every_requirement_has_a_test():
+    untested = sorted(set(catalogue.load().requirements) - named_requirements())
+    assert not untested, f"requirements without a test: {untested}"
+
+
+def test_every_named_requirement_is_in_the_catalogue():
+    unknown = sorted(named_requirements() - set(catalogue.load().requirements))
+    assert not unknown, f"tests name requirements missing from suites/requirements.toml: {unknown}"
+
+
+def test_statements_are_unique_sentences():
+    statements = [r.statement for r in catalogue.load().requirements.values()]
+    assert len(set(statements)) == len(statements)
+    assert all(s.endswith(".") and len(s) < 300 for s in statements)
+
+
+def test_a_test_naming_an_unknown_requirement_stops_collection(tmp_path):
+    (tmp_path / "test_unknown.py").write_text(
+        'import pytest\n\n@pytest.mark.requirement("NO-SUCH-REQUIREMENT")\ndef test_x():\n    pass\n')
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "ghippo_conformance.plugin", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": ""}, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == pytest.ExitCode.USAGE_ERROR, completed.stdout + completed.stderr
+    assert "NO-SUCH-REQUIREMENT" in completed.stderr
+
+
+@pytest.mark.parametrize("name", profile.builtin_names())
+def test_builtin_profile_is_valid(name):
+    assert profile.load(name).name == name
+
+
+def test_profile_override_is_validated():
+    with pytest.raises(profile.ProfileError, match="invalid"):
+        profile.load("dce5-aksk", ["auth.unauthenticated_status=200"])
+    assert profile.load("dce5-aksk", ["paths.token=/api/v1/cube/key/token"]).paths.token == "/api/v1/cube/key/token"
+
+
+@pytest.mark.parametrize("table", sorted(p.stem for p in paths.CASES.glob("*.toml")))
+def test_case_table_is_valid(table):
+    rows = cases.load(table)
+    ids = [row["id"] for row in rows]
+    assert len(set(ids)) == len(ids), f"duplicate ids in {table}"
+    descriptions = [row["description"] for row in rows]
+    assert len(set(descriptions)) == len(descriptions), f"duplicate descriptions in {table}"
+
+
+def test_catalogue_file_has_only_known_fields():
+    data = tomllib.loads(paths.CATALOGUE.read_text())
+    allowed = {"id", "level", "area", "statement", "source", "flows", "needs"}
+    assert all(set(row) <= allowed for row in data["requirement"])
+    assert not schemas.errors(data["requirement"][0]["flows"], {"type": "array", "items": {"enum": ["aksk", "access-key"]}})
