@@ -14,11 +14,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 
 from .redact import Redactor
 
 _BODY_LIMIT = 600
 _KEPT_EXCHANGES = 6
+
+
+_RESOURCE_EXHAUSTED = 8
+
+
+class RateLimited(pytest.skip.Exception):
+    """The deployment's own rate limiting answered (429): not a conformance verdict, so the test
+    is skipped with that reason instead of failing."""
+
+
+def _is_rate_limiting(response: httpx.Response) -> bool:
+    # grpc-gateway also maps the API's RESOURCE_EXHAUSTED (a quota such as the key limit) to 429;
+    # that one carries a gRPC error body with code 8 and is an answer the tests judge.
+    if response.status_code != 429:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return True
+    return not (isinstance(body, dict) and body.get("code") == _RESOURCE_EXHAUSTED)
 
 
 @dataclass
@@ -106,6 +127,9 @@ class Api:
             method, self.base_url + path, params=params, json=json_body, headers=headers
         )
         self.request_count += 1
+        if _is_rate_limiting(response):
+            raise RateLimited(f"rate limited: the deployment answered 429 to {method} {path}; lower --max-rps "
+                              f"(now {1 / self._min_interval if self._min_interval else 'unlimited'} per process)")
         self._register_secrets(response)
         exchange = Exchange(method, str(response.request.url), headers, json_body, response, self.redact)
         self.recent = [*self.recent[-(_KEPT_EXCHANGES - 1):], exchange]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from .http import Api, Exchange
+from .http import Api, Exchange, RateLimited
 from .profile import Section
 from .redact import Redactor
 from .settings import Settings
@@ -20,6 +20,7 @@ UNREACHABLE = 10
 TLS_FAILURE = 11
 NOT_GHIPPO = 12
 CREDENTIALS_REFUSED = 13
+RATE_LIMITED = 14
 
 
 class PreflightError(Exception):
@@ -66,6 +67,8 @@ def _call(api: Api, path: str, **kwargs) -> Exchange:
     where = api.base_url + path
     try:
         return api.get(path, **kwargs)
+    except RateLimited as limited:
+        raise PreflightError(f"{where}: {limited.msg}", RATE_LIMITED) from None
     except httpx.TimeoutException:
         raise PreflightError(
             f"{where} did not answer within the request timeout; check --base-url, the network, "

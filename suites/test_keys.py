@@ -120,7 +120,7 @@ def test_deleting_a_key_frees_its_slot(key_ledger, profile):
 
 
 @pytest.mark.requirement("KEY-REVOKE")
-def test_deleted_key_stops_working(api, profile, key_ledger):
+def test_deleted_key_stops_working(api, profile, key_ledger, record_property):
     """After delete, the key leaves the list and its credentials stop working."""
     need_free_slots(key_ledger, 1)
     made = key_ledger.create("revoke")
@@ -132,12 +132,13 @@ def test_deleted_key_stops_working(api, profile, key_ledger):
     ids = [k.get("id") for k in (listing.json() or {}).get("items") or [] if isinstance(k, dict)]
     expect.that(key["id"] not in ids, f"deleted key {key['id']} is still listed", listing)
     settled = until_it_holds(lambda: authenticate_with(api, profile, key).status in range(400, 500))
+    record_property("revocation_settled_after_s", round(settled.after_s, 3))
     expect.that(settled.held, f"the deleted key still worked {settled.after_s:.1f} s after deletion "
                 f"({settled.checks} checks)", api.recent[-1])
 
 
 @pytest.mark.requirement("KEY-EXPIRY")
-def test_key_stops_working_at_expiry(api, profile, key_ledger):
+def test_key_stops_working_at_expiry(api, profile, key_ledger, record_property):
     """A key created to expire in 2 s works until then and stops within the grace period."""
     need_free_slots(key_ledger, 1)
     lead_s = 2
@@ -149,6 +150,7 @@ def test_key_stops_working_at_expiry(api, profile, key_ledger):
     time.sleep(max(0.0, expires - time.monotonic()))
     settled = until_it_holds(lambda: authenticate_with(api, profile, key).status in range(400, 500),
                              within_s=profile.keys.expiry_grace_s)
+    record_property("expiry_settled_after_s", round(settled.after_s, 3))
     expect.that(settled.held, f"the key still worked {settled.after_s:.1f} s after its expiredAt "
                 f"(grace {profile.keys.expiry_grace_s} s)", api.recent[-1])
 
