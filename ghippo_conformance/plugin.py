@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timezone
 
 import pytest
 
 from . import catalogue as catalogue_module
-from . import preflight, profile as profile_module, report, session
+from . import console, gate, preflight, profile as profile_module, report, session, summary
+from .baseline import BaselineError
 from .catalogue import Catalogue
+from .html_report import HtmlMatrix
 from .keys import KeyLedger
-from .outcomes import NOT_APPLICABLE, Results, verdict
+from .outcomes import NOT_APPLICABLE, Results
+from .scrub import scrub
 from .settings import Settings, add_options, resolve
+from .waivers import WaiverError
 
 TARGET = pytest.StashKey[session.Target]()
 SETTINGS = pytest.StashKey[Settings]()
+GATE_INPUTS = pytest.StashKey[gate.Inputs]()
 RESULTS = pytest.StashKey[Results]()
 STARTED = pytest.StashKey[str]()
+REPORT = pytest.StashKey[dict]()  # the conformance report, once the session has concluded
 _SHARED = "ghippo_target"
 
 
@@ -35,20 +42,26 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     settings = resolve(config)
     try:
+        inputs = gate.load_inputs(settings, catalogue_module.load())
         profile = profile_module.load(settings.profile, settings.profile_overrides)
         shared = getattr(config, "workerinput", {}).get(_SHARED)
         target = session.open_target(settings, profile, shared=shared)
-    except (profile_module.ProfileError, preflight.MissingCredentials) as error:
+    except (WaiverError, BaselineError, profile_module.ProfileError, preflight.MissingCredentials) as error:
         raise pytest.UsageError(str(error)) from None
     except preflight.PreflightError as error:
         pytest.exit(str(error), returncode=error.exit_code)
     config.add_cleanup(lambda: session.close(target))
     config.stash[TARGET] = target
     config.stash[SETTINGS] = settings
+    config.stash[GATE_INPUTS] = inputs
     config.stash[RESULTS] = Results()
     config.stash[STARTED] = report.now()
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistController(target), "ghippo-xdist-controller")
+    if config.getoption("htmlpath", None) and not hasattr(config, "workerinput"):
+        config.option.self_contained_html = True  # read by pytest-html's own pytest_configure, after this one
+        config.pluginmanager.register(HtmlMatrix(lambda: config.stash.get(REPORT, None), target.redact),
+                                      "ghippo-html-matrix")
 
 
 class _XdistController:
@@ -98,12 +111,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     test_report = yield
     target = item.config.stash.get(TARGET, None)
     if target is not None:
-        longrepr = test_report.longrepr
-        if isinstance(longrepr, tuple):  # a skip: (path, line, reason), a shape pytest relies on
-            test_report.longrepr = (*longrepr[:2], target.redact(longrepr[2]))
-        elif longrepr is not None:
-            test_report.longrepr = target.redact(str(longrepr))
-        test_report.sections = [(title, target.redact(text)) for title, text in test_report.sections]
+        scrub(test_report, target.redact)
     return test_report
 
 
@@ -121,22 +129,36 @@ class _Recorder:
         self._results.record(report)
 
 
-@pytest.hookimpl(trylast=True)
+# tryfirst: pytest-html renders the page (with the matrix) in its own pytest_sessionfinish.
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput") or TARGET not in config.stash:
         return
     target, settings = config.stash[TARGET], config.stash[SETTINGS]
     catalogue = catalogue_module.load()
-    table = config.stash[RESULTS].by_requirement(catalogue)
-    outcome = verdict(table, strict=settings.strict)
+    conclusion = gate.conclude(config.stash[RESULTS], catalogue, config.stash[GATE_INPUTS],
+                               today=datetime.now(timezone.utc).date())
+    document = config.stash[REPORT] = report.build(
+        conclusion, catalogue, target, settings, started=config.stash[STARTED], seed=config.getoption("hypothesis_seed"))
     if settings.conformance_report:
-        report.write(settings.conformance_report, report.build(
-            catalogue=catalogue, profile=target.profile, base_url=target.base_url,
-            embedded=target.embedded is not None, started=config.stash[STARTED],
-            table=table, verdict=outcome))
+        report.write(settings.conformance_report, document, target.redact)
+    if settings.summary_md:
+        report.write_text(settings.summary_md, summary.render(document), target.redact)
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED if outcome == "fail" else pytest.ExitCode.OK
+        failed = conclusion.verdict == "fail"
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    document = config.stash.get(REPORT, None)
+    if document is None:
+        return
+    passed = document["verdict"] == "pass"
+    terminalreporter.write_sep("=", "conformance verdict", green=passed, red=not passed, bold=True)
+    for line in console.verdict_block(document):
+        terminalreporter.write_line(config.stash[TARGET].redact(line))
 
 
 @pytest.fixture(scope="session")

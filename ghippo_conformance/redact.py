@@ -4,6 +4,10 @@ import re
 
 _JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]{16,})$")
 _SHORTEST_SECRET = 8
+# Secrets also arrive cut: pytest shortens the reprs of a test's arguments ('eyJh...W1w') and the
+# evidence shortens long bodies. A run of secret characters this long that occurs inside a known
+# secret is a piece of it; shorter runs are too likely to be innocent.
+_FRAGMENT = re.compile(r"[A-Za-z0-9_-]{12,}")
 
 
 def mask(secret: str) -> str:
@@ -12,11 +16,12 @@ def mask(secret: str) -> str:
 
 
 class Redactor:
-    """A set of secrets, and the function that hides each of them in any text."""
+    """A set of secrets, and the function that hides each of them, whole or cut, in any text."""
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._haystack = ""  # every secret, newline-separated: one substring test finds a piece
 
     def add(self, secret: str | None) -> None:
         if not secret or len(secret) < _SHORTEST_SECRET or secret in self._secrets:
@@ -38,4 +43,10 @@ class Redactor:
         if self._pattern is None:
             longest_first = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in longest_first))
-        return self._pattern.sub(lambda m: mask(m.group(0)), text)
+            self._haystack = "\n".join(longest_first)
+        whole_hidden = self._pattern.sub(lambda m: mask(m.group(0)), text)
+        return _FRAGMENT.sub(self._mask_fragment, whole_hidden)
+
+    def _mask_fragment(self, match: re.Match[str]) -> str:
+        run = match.group(0)
+        return mask(run) if run in self._haystack else run

@@ -36,7 +36,11 @@ class Settings:
     request_timeout: float
     max_rps: float | None
     conformance_report: str | None
+    summary_md: str | None
+    waivers: str | None
+    baseline: str | None
     strict: bool
+    certify: bool
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -53,6 +57,15 @@ def add_options(parser: pytest.Parser) -> None:
                          f"{GENTLE_RPS:g} against --base-url, none against the embedded reference)")
     group.addoption("--conformance-report", default=None, metavar="PATH",
                     help="write the JSON conformance report to PATH")
+    group.addoption("--summary-md", default=None, metavar="PATH",
+                    help="write the requirement matrix as Markdown to PATH (a CI job summary)")
+    group.addoption("--waivers", default=None, metavar="FILE",
+                    help="TOML file of waived failures, each with a reason, an owner and an expiry")
+    group.addoption("--baseline", default=None, metavar="PREVIOUS.json",
+                    help="an earlier conformance report: a requirement that passed there and fails now "
+                         "fails the run")
+    group.addoption("--certify", action="store_true",
+                    help="certification run: a skipped or waived MUST fails the run too")
     # --strict is pytest's own flag (strict markers and config); the suite reads it too: with it,
     # a failed SHOULD also fails the run.
 
@@ -77,5 +90,9 @@ def resolve(config: pytest.Config) -> Settings:
         request_timeout=config.getoption("request_timeout"),
         max_rps=max_rps or None,
         conformance_report=config.getoption("conformance_report"),
+        summary_md=config.getoption("summary_md"),
+        waivers=config.getoption("waivers"),
+        baseline=config.getoption("baseline"),
         strict=bool(config.getoption("strict", False)),
+        certify=config.getoption("certify"),
     )
