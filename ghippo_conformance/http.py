@@ -105,6 +105,7 @@ class Api:
         self._lock = threading.Lock()
         self.request_count = 0
         self.recent: list[Exchange] = []
+        self.state_changes: list[tuple[str, str]] = []  # (method, path) of every non-GET request
 
     def send(
         self,
@@ -123,6 +124,8 @@ class Api:
         if authorization is not None:
             headers["Authorization"] = authorization
         self._pace()
+        if method != "GET":
+            self.state_changes.append((method, path))
         response = self._client.request(
             method, self.base_url + path, params=params, json=json_body, headers=headers
         )

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from . import catalogue as catalogue_module
-from . import console, gate, preflight, profile as profile_module, report, session, summary
+from . import console, gate, preflight, profile as profile_module, report, safety, session, summary
 from .baseline import BaselineError
 from .catalogue import Catalogue
 from .html_report import HtmlMatrix
@@ -24,6 +24,7 @@ GATE_INPUTS = pytest.StashKey[gate.Inputs]()
 RESULTS = pytest.StashKey[Results]()
 STARTED = pytest.StashKey[str]()
 REPORT = pytest.StashKey[dict]()  # the conformance report, once the session has concluded
+NOTES = pytest.StashKey[list]()  # lines for the end of the terminal output
 _SHARED = "ghippo_target"
 
 
@@ -56,8 +57,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[GATE_INPUTS] = inputs
     config.stash[RESULTS] = Results()
     config.stash[STARTED] = report.now()
+    config.stash[NOTES] = []
+    safety.configure(config, target)
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_RunEndSweep(target, config.stash[NOTES]), "ghippo-run-end-sweep")
     if config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(_XdistController(target), "ghippo-xdist-controller")
+        config.pluginmanager.register(_XdistController(config, target), "ghippo-xdist-controller")
     if config.getoption("htmlpath", None) and not hasattr(config, "workerinput"):
         config.option.self_contained_html = True  # read by pytest-html's own pytest_configure, after this one
         config.pluginmanager.register(HtmlMatrix(lambda: config.stash.get(REPORT, None), target.redact),
@@ -65,11 +70,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class _XdistController:
-    def __init__(self, target: session.Target) -> None:
-        self._target = target
+    def __init__(self, config: pytest.Config, target: session.Target) -> None:
+        self._config, self._target = config, target
 
     def pytest_configure_node(self, node) -> None:
         node.workerinput[_SHARED] = session.shareable(self._target)
+        # A worker re-parses the original command line, so it would not see dist=loadgroup.
+        node.workerinput[safety.LOADGROUP] = self._config.option.dist == "loadgroup"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -88,6 +95,7 @@ def requirement_of(item: pytest.Item) -> str | None:
     return marker.args[0] if marker else None
 
 
+@pytest.hookimpl(tryfirst=True)  # xdist's loadgroup reads the xdist_group marks added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     target = config.stash.get(TARGET, None)
     if target is None:
@@ -104,6 +112,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason = requirement.not_applicable_because(target.profile)
         if reason:
             item.add_marker(pytest.mark.skip(reason=NOT_APPLICABLE + reason))
+    config.stash[NOTES] += safety.group_and_filter(config, items, requirement_of)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -119,6 +128,26 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     results = session.config.stash.get(RESULTS, None)
     if results is not None:
         session.config.pluginmanager.register(_Recorder(results), "ghippo-recorder")
+
+
+class _RunEndSweep:
+    """After session teardown: remove what this run still holds on the deployment, or say so."""
+
+    def __init__(self, target: session.Target, notes: list[str]) -> None:
+        self._target, self._notes = target, notes
+
+    @pytest.hookimpl(trylast=True)  # after the session fixtures' own teardown
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if session.config.getoption("dry_run"):
+            planned = safety.planned_requests(self._target)
+            self._notes.append(f"dry run: nothing was sent to {session.config.getoption('base_url') or 'a deployment'}; "
+                               f"against the embedded reference the run sent these state-changing requests:")
+            self._notes += [f"  {line}" for line in planned] or ["  none"]
+            return
+        left_behind = safety.sweep_this_run(self._target)
+        if left_behind:
+            self._notes.append(f"could not remove keys this run created, remove them by hand: {left_behind}")
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 class _Recorder:
@@ -157,7 +186,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         return
     passed = document["verdict"] == "pass"
     terminalreporter.write_sep("=", "conformance verdict", green=passed, red=not passed, bold=True)
-    for line in console.verdict_block(document):
+    for line in [*console.verdict_block(document), *config.stash[NOTES]]:
         terminalreporter.write_line(config.stash[TARGET].redact(line))
 
 

@@ -57,7 +57,7 @@ def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] 
     embedded = None
     if shared:
         base_url, credentials, run_id = shared["base_url"], Credentials(**shared["credentials"]), shared["run_id"]
-    elif settings.base_url:
+    elif settings.base_url and not settings.dry_run:
         base_url, run_id = settings.base_url, secrets.token_hex(4)
         credentials = preflight.credentials_for(profile, settings)
     else:

@@ -41,6 +41,9 @@ class Settings:
     baseline: str | None
     strict: bool
     certify: bool
+    read_only: bool
+    dry_run: bool
+    cleanup: bool
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -66,6 +69,14 @@ def add_options(parser: pytest.Parser) -> None:
                          "fails the run")
     group.addoption("--certify", action="store_true",
                     help="certification run: a skipped or waived MUST fails the run too")
+    group.addoption("--read-only", action="store_true",
+                    help="leave out every test that creates, changes or deletes anything")
+    group.addoption("--dry-run", action="store_true",
+                    help="send nothing to the deployment: run against the embedded reference and list "
+                         "every state-changing request the run would make")
+    group.addoption("--cleanup", action="store_true",
+                    help="delete the keys earlier interrupted runs left behind (by their name), list "
+                         "them, and run no test")
     # --strict is pytest's own flag (strict markers and config); the suite reads it too: with it,
     # a failed SHOULD also fails the run.
 
@@ -95,4 +106,7 @@ def resolve(config: pytest.Config) -> Settings:
         baseline=config.getoption("baseline"),
         strict=bool(config.getoption("strict", False)),
         certify=config.getoption("certify"),
+        read_only=config.getoption("read_only"),
+        dry_run=config.getoption("dry_run"),
+        cleanup=config.getoption("cleanup"),
     )
