@@ -37,6 +37,7 @@ class Behaviour:
     iat_offset_s: int = 0
     issuer: str = "ghippo.io"
     include_kid: bool = True
+    padded_token_signature: bool = False
 
     # How bearer tokens are checked.
     verify_signature: bool = True
@@ -85,6 +86,7 @@ class Behaviour:
     expired_key_works: bool = False
     key_list_wrong_types: bool = False
     current_user_unprotected: bool = False
+    key_lookup_before_auth: bool = False
 
     def __post_init__(self) -> None:
         for name, expected in typing.get_type_hints(type(self)).items():

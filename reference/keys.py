@@ -114,8 +114,12 @@ def _key_view(key: StoredKey, behaviour: Behaviour) -> dict:
 
 
 async def delete_access_key(request: Request, deployment: Deployment) -> dict:
+    key_id = request.path_params["key_id"]
+    if deployment.behaviour.key_lookup_before_auth and deployment.keys.find(key_id) is None:
+        # Looking the key up before the caller tells anonymous clients which key ids exist.
+        raise ApiError(KEY_NOT_FOUND)
     owner = authenticate(request, deployment)
-    if not deployment.keys.delete(owner.id, request.path_params["key_id"]):
+    if not deployment.keys.delete(owner.id, key_id):
         raise ApiError(KEY_NOT_FOUND)
     return {}
 

@@ -70,7 +70,12 @@ def issue_token(behaviour: Behaviour, *, user_id: str, username: str, jti: str, 
     }
     key = signing_key()
     headers = {"kid": key.kid} if behaviour.include_kid else None
-    return jwt.encode(claims, key.private_key, algorithm="RS256", headers=headers)
+    token = jwt.encode(claims, key.private_key, algorithm="RS256", headers=headers)
+    if behaviour.padded_token_signature:
+        # Standard base64 keeps "=" padding, which RFC 7515 section 2 leaves out of a JWS. Only the
+        # signature is padded: its "=" stay at the token's end, where RFC 6750's b64token allows them.
+        token += "=" * (-len(token.rpartition(".")[2]) % 4)
+    return token
 
 
 def read_token(token: str, behaviour: Behaviour, *, check_expiry: bool) -> dict:

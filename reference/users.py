@@ -26,6 +26,9 @@ PAGE_LIMIT = 1000
 DEFAULT_PAGE_SIZE = 10  # the documentation's example
 # The documentation example's createdAt: the seeded population starts there.
 _FIRST_CREATED_MS = 1660632794800
+# The admin of the documentation's sample token (its sub): a deployment that checks neither the
+# signature nor the expiry of that token lets it in, so AUTH-EXPIRED can catch such a deployment.
+_DOCUMENTATION_ADMIN_ID = "f7c8b1f5-1761-4660-861d-9b72b432f4eb"
 _DECIMAL = re.compile(r"-?[0-9]{1,10}")
 _FIRST_NAMES = ("Wei", "Anna", "Kenji", "Priya", "Jonas", "Sofia", "Omar", "Lena", "Yuki", "Mateo", "Chen", "Ines")
 _LAST_NAMES = ("Zhang", "Muller", "Sato", "Iyer", "Berg", "Rossi", "Haddad", "Novak", "Kim", "Silva", "Li", "Moreau")
@@ -60,7 +63,7 @@ def seeded_population() -> Population:
     """The same 137 users in every deployment of every run: a seeded RNG, built once per process."""
     rng = random.Random(20220816)
     admin = User(
-        _seeded_uuid(rng), "admin", "admin@example.com", "platform administrator", "", "", "locale", True,
+        _DOCUMENTATION_ADMIN_ID, "admin", "admin@example.com", "platform administrator", "", "", "locale", True,
         _FIRST_CREATED_MS, 0, _FIRST_CREATED_MS + 86_400_000, True,
     )
     users = [admin]
@@ -182,7 +185,7 @@ def _page_of(users: tuple[User, ...], page: int, page_size: int, behaviour: Beha
     if page > 1 and behaviour.duplicate_at_page_boundary:
         start, end = start - 1, end - 1
     if page > 1 and behaviour.drop_at_page_boundary:
-        start += 1
+        start, end = start + 1, end + 1  # pages stay full: only the user at the boundary is lost
     return users[start:end]
 
 
