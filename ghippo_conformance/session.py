@@ -35,17 +35,10 @@ class Target:
 
 def start_embedded_reference(profile: Section) -> tuple[Any, Credentials]:
     """Start the reference deployment on loopback, shaped by the profile's flow and limits."""
-    from reference.behaviour import Behaviour
+    from reference.behaviour import for_profile
     from reference.server import start
 
-    token = profile.token
-    behaviour = Behaviour(
-        flow=profile.flow,
-        key_limit=profile.keys.get("limit"),
-        **({"default_lifetime_s": token.default_lifetime_s, "cycle_unit_s": token.cycle_unit_s}
-           if profile.flow == "aksk" else {}),
-    )
-    running = start(behaviour)
+    running = start(for_profile(profile))
     return running, Credentials(**running.credentials)
 
 

@@ -1,27 +1,27 @@
 """`python -m reference`: run one reference deployment in the foreground until Ctrl-C."""
 
 import argparse
-import dataclasses
 import shlex
 import threading
+import typing
 from functools import partial
 
 from reference.behaviour import Behaviour
 from reference.server import start
 
-_DEFAULTS = {field.name: field.default for field in dataclasses.fields(Behaviour)}
+_TYPES = typing.get_type_hints(Behaviour)
 
 
 def _typed(name: str, text: str):
-    """`text` as a value for the field `name`, typed like its default ("none" for None)."""
-    default = _DEFAULTS.get(name)
+    """`text` as a value for the field `name`, of the field's type ("none" for None)."""
+    field_type = _TYPES.get(name)
     if text.lower() == "none":
         return None
-    if isinstance(default, bool):
+    if field_type is bool:
         if text.lower() not in ("true", "false"):
             raise argparse.ArgumentTypeError(f"{name} takes true or false, not {text!r}")
         return text.lower() == "true"
-    if isinstance(default, int):
+    if int in (field_type, *typing.get_args(field_type)):  # int, or int | None
         try:
             return int(text)
         except ValueError:

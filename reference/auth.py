@@ -37,6 +37,10 @@ def authenticate(request: Request, deployment: Deployment) -> User:
     user = deployment.users.by_id.get(claims["sub"])
     if user is None:
         raise refused
+    # Like a session store that keeps only the first token each pair was exchanged for.
+    later_token = behaviour.flow == "aksk" and not deployment.is_first_token(claims.get("jti", ""))
+    if behaviour.later_tokens_refused and later_token:
+        raise refused
     if behaviour.flow == "access-key":
         # The token is the access key: it is only as good as the stored key its jti names.
         key = deployment.usable_key(claims.get("jti", ""))

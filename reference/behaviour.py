@@ -9,6 +9,7 @@ import dataclasses
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 # Text-valued fields accept only these values.
 _CHOICES = {
@@ -32,6 +33,7 @@ class Behaviour:
     cycle_ignored: bool = False
     invalid_cycle_accepted: bool = False
     accept_wrong_sk: bool = False
+    second_token_refused: bool = False
 
     # What issued tokens carry.
     iat_offset_s: int = 0
@@ -46,6 +48,7 @@ class Behaviour:
     accept_expired: bool = False
     scheme_case_sensitive: bool = False
     accept_secret_as_bearer: bool = False
+    later_tokens_refused: bool = False
 
     # How refusals and errors look.
     unauthenticated_status: int = 401
@@ -65,8 +68,10 @@ class Behaviour:
     drop_at_page_boundary: bool = False
     page_zero_as_first: bool = False
     page_size_zero_500: bool = False
+    invalid_paging_500: bool = False
     beyond_last_page_error: bool = False
     pagination_as_strings: bool = False
+    page_size_echo_default: bool = False
     created_at_as_number: bool = False
     users_order: str = "created"
     can_authorize: bool = True
@@ -85,7 +90,9 @@ class Behaviour:
     deleted_key_works: bool = False
     expired_key_works: bool = False
     key_list_wrong_types: bool = False
+    listed_key_name_length: int | None = None
     current_user_unprotected: bool = False
+    workspace_as_number: bool = False
     key_lookup_before_auth: bool = False
 
     def __post_init__(self) -> None:
@@ -105,3 +112,11 @@ class Behaviour:
         if unknown:
             raise ValueError(f"unknown Behaviour fields: {', '.join(unknown)}")
         return cls(**overrides)
+
+
+def for_profile(profile: Any, overrides: Mapping[str, object] | None = None) -> Behaviour:
+    """The deployment a suite profile describes (flow, key limit, token lifetimes), then `overrides`."""
+    shape: dict[str, object] = {"flow": profile.flow, "key_limit": profile.keys.get("limit")}
+    if profile.flow == "aksk":
+        shape |= {"default_lifetime_s": profile.token.default_lifetime_s, "cycle_unit_s": profile.token.cycle_unit_s}
+    return Behaviour.from_overrides({**shape, **(overrides or {})})

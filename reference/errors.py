@@ -76,6 +76,11 @@ KEY_LIMIT = Reason(
     "access key limit reached: a user may hold at most {limit} keys",
     "cannot create another key, the per-user maximum of {limit} is in use",
 )
+TOKEN_ALREADY_ISSUED = Reason(
+    FAILED_PRECONDITION,
+    "a token was already issued for this key pair",
+    "this access key has been exchanged before",
+)
 KEY_NOT_FOUND = Reason(NOT_FOUND, "access key not found", "no such access key for this user")
 PAGE_NOT_FOUND = Reason(NOT_FOUND, "page {page} is past the last page", "no data on page {page}")
 NO_ROUTE = Reason(NOT_FOUND, "Not Found", "the requested resource does not exist")

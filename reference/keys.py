@@ -25,6 +25,7 @@ from reference.errors import (
     MISSING_PARAMETER,
     NO_ROUTE,
     SERVER_FAULT,
+    TOKEN_ALREADY_ISSUED,
     ApiError,
 )
 from reference.signing import issue_token
@@ -103,7 +104,7 @@ async def list_access_keys(request: Request, deployment: Deployment) -> dict:
 def _key_view(key: StoredKey, behaviour: Behaviour) -> dict:
     view = {
         "id": key.id,
-        "name": key.name,
+        "name": key.name[: behaviour.listed_key_name_length],  # [:None] is the whole name
         "createdAt": key.created_ms if behaviour.key_list_wrong_types else str(key.created_ms),
         "updatedAt": str(key.created_ms),  # keys are never updated
         "expiredAt": "" if key.expires_at is None else str(key.expires_at),
@@ -139,6 +140,8 @@ async def exchange_key_pair(request: Request, deployment: Deployment) -> dict:
     owner = deployment.users.by_id[key.owner_id]
     now = int(time.time())
     jti = str(uuid.uuid4())
+    if not deployment.note_token(key.id, jti) and behaviour.second_token_refused:
+        raise ApiError(TOKEN_ALREADY_ISSUED)
     token = issue_token(
         behaviour, user_id=owner.id, username=owner.name, jti=jti, issued_at=now, expires_at=now + lifetime_s
     )

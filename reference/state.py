@@ -86,6 +86,8 @@ class Deployment:
     users: Population = field(init=False, default_factory=seeded_population)
     keys: KeyStore = field(init=False)
     _requests: int = field(init=False, default=0)
+    # The jti of the first token issued for each AK/SK pair, by the pair's AK.
+    _first_tokens: dict[str, str] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -99,6 +101,15 @@ class Deployment:
     def request_count(self) -> int:
         with self._lock:
             return self._requests
+
+    def note_token(self, key_id: str, jti: str) -> bool:
+        """Record a token issued for the pair `key_id`; whether it is the pair's first."""
+        with self._lock:
+            return self._first_tokens.setdefault(key_id, jti) == jti
+
+    def is_first_token(self, jti: str) -> bool:
+        with self._lock:
+            return jti in self._first_tokens.values()
 
     def usable_key(self, key_id: str) -> StoredKey | None:
         """The key if it may still authenticate: neither deleted nor expired, unless a variant says so."""

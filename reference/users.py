@@ -133,7 +133,8 @@ async def list_users(request: Request, deployment: Deployment) -> dict:
     if behaviour.beyond_last_page_error and page > 1 and (page - 1) * page_size >= len(matches):
         raise ApiError(PAGE_NOT_FOUND, page=page)
     total = math.ceil(len(matches) / page_size) if behaviour.total_is_page_count else len(matches)
-    pagination = {"page": page, "pageSize": page_size, "total": total}
+    echoed_size = DEFAULT_PAGE_SIZE if behaviour.page_size_echo_default else page_size
+    pagination = {"page": page, "pageSize": echoed_size, "total": total}
     if behaviour.pagination_as_strings:
         pagination = {name: str(value) for name, value in pagination.items()}
     items = [user_view(user, behaviour) for user in _page_of(matches, page, page_size, behaviour)]
@@ -145,25 +146,31 @@ def _paging(query: QueryParams, behaviour: Behaviour) -> tuple[int, int]:
         for name in ("page", "pageSize"):
             if name not in query:
                 raise ApiError(MISSING_PARAMETER, name=name)
-    page = _integer(query, "page", 1)
-    page_size = _integer(query, "pageSize", DEFAULT_PAGE_SIZE)
+    page = _integer(query, "page", 1, behaviour)
+    page_size = _integer(query, "pageSize", DEFAULT_PAGE_SIZE, behaviour)
     if page == 0 and behaviour.page_zero_as_first:
         page = 1
     if page_size == 0 and behaviour.page_size_zero_500:
         raise ApiError(SERVER_FAULT)
     for name, value in (("page", page), ("pageSize", page_size)):
         if not 1 <= value <= PAGE_LIMIT:
-            raise ApiError(BAD_INTEGER, name=name, low=1, high=PAGE_LIMIT)
+            raise _invalid(name, behaviour)
     return page, page_size
 
 
-def _integer(query: QueryParams, name: str, default: int) -> int:
+def _integer(query: QueryParams, name: str, default: int, behaviour: Behaviour) -> int:
     text = query.get(name)
     if text is None:
         return default
     if not _DECIMAL.fullmatch(text):
-        raise ApiError(BAD_INTEGER, name=name, low=1, high=PAGE_LIMIT)
+        raise _invalid(name, behaviour)
     return int(text)
+
+
+def _invalid(name: str, behaviour: Behaviour) -> ApiError:
+    if behaviour.invalid_paging_500:
+        return ApiError(SERVER_FAULT)  # what an unchecked conversion does with a value it cannot use
+    return ApiError(BAD_INTEGER, name=name, low=1, high=PAGE_LIMIT)
 
 
 def _matching(users: tuple[User, ...], search: str, behaviour: Behaviour) -> tuple[User, ...]:
@@ -208,7 +215,8 @@ async def current_user(request: Request, deployment: Deployment) -> dict:
         "lastname": user.lastname,
         "mainAccountId": "",
         "mainAccountName": "",
-        "mainAccountWorkspace": "0",
+        # proto3 JSON writes int64 as a decimal string; a hand-written encoder writes a number.
+        "mainAccountWorkspace": 0 if deployment.behaviour.workspace_as_number else "0",
         "inviteUrl": "",
         "inviteCode": "",
     }
