@@ -9,6 +9,11 @@ from .http import Api, Exchange
 from .profile import Section
 
 
+def first_page(profile: Section, page_size: int = 1) -> dict[str, int]:
+    """Query of a plain users-list request; what the list does without one is PAGE-DEFAULTS' concern."""
+    return {"page": profile.pagination.first_page, "pageSize": page_size}
+
+
 def items_of(exchange: Exchange) -> list[Any]:
     body = exchange.json()
     items = body.get("items") if isinstance(body, dict) else None

@@ -6,6 +6,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from ghippo_conformance import cases, expect, tokens
+from ghippo_conformance.pages import first_page
 
 
 def request_token(api, profile, **params):
@@ -86,7 +87,8 @@ def other_pair(key_ledger):
     if key_ledger.free_slots() == 0:
         pytest.skip("the user holds as many keys as the limit allows: no second pair can be created")
     exchange = key_ledger.create("token-other-pair")
-    expect.status(exchange, 200, "creating a second key pair")
+    if exchange.status != 200:
+        pytest.skip(f"creating a second pair was refused ({exchange.status}); KEY-CREATE and KEY-LIMIT judge that")
     return exchange.json()
 
 
@@ -130,7 +132,8 @@ def test_token_claims_are_well_formed(issued, issued_token, profile):
 @pytest.mark.requirement("TOKEN-USABLE")
 def test_issued_token_is_accepted(api, profile, issued_token):
     """The issued token is accepted as a bearer on the users list."""
-    expect.status(api.get(profile.paths.users, bearer=issued_token), 200, "the issued token as bearer")
+    exchange = api.get(profile.paths.users, params=first_page(profile), bearer=issued_token)
+    expect.status(exchange, 200, "the issued token as bearer")
 
 
 @pytest.mark.requirement("TOKEN-JWKS")
