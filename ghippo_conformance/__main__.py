@@ -1,5 +1,6 @@
 """`ghippo-conformance [pytest options]`: the installed suite, run without a checkout."""
 
+import os
 import sys
 
 import pytest
@@ -9,9 +10,12 @@ from . import paths
 
 def main() -> int:
     # -p loads the plugin explicitly: it is not an entry-point plugin, so installing the package
-    # never changes other projects' pytest runs. rootdir and the ini file are the suite's own.
-    args = ["-p", "ghippo_conformance.plugin", "--rootdir", str(paths.ROOT), "-c", str(paths.ROOT / "pytest.ini"),
-            *sys.argv[1:]]
+    # never changes other projects' pytest runs. An empty config file keeps whatever ini lies in
+    # the working directory out; rootdir and confcutdir are the suites' folder, whose conftest
+    # holds their fixtures; no cache folder is left behind.
+    suites = str(paths.SUITES)
+    args = ["-p", "ghippo_conformance.plugin", "-p", "no:cacheprovider", "-c", os.devnull,
+            "--rootdir", suites, "--confcutdir", suites, *sys.argv[1:]]
     if not any(not arg.startswith("-") for arg in sys.argv[1:]):
         args.append(str(paths.SUITES))
     return int(pytest.main(args))
