@@ -15,9 +15,9 @@ def main() -> int:
     # holds their fixtures; no cache folder is left behind.
     suites = str(paths.SUITES)
     args = ["-p", "ghippo_conformance.plugin", "-p", "no:cacheprovider", "-c", os.devnull,
-            "--rootdir", suites, "--confcutdir", suites, *sys.argv[1:]]
-    if not any(not arg.startswith("-") for arg in sys.argv[1:]):
-        args.append(str(paths.SUITES))
+            "--rootdir", suites, "--confcutdir", suites, *sys.argv[1:], suites]
+    # Always the installed suites: an option's value (`-k token`) cannot be told from a path here,
+    # so selection is by -k and -m, never by file.
     return int(pytest.main(args))
 
 
