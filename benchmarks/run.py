@@ -10,25 +10,18 @@ The lower bound of a run is requests x latency / workers: the time the round tri
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import time
-from pathlib import Path
 
+from ghippo_conformance.suite_process import run_suite
 from reference.server import start
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_once(latency_ms: int, workers: int) -> tuple[float, int, int]:
     with start(latency_s=latency_ms / 1000) as reference:
         parallel = ["-n", str(workers)] if workers else []
-        command = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--max-rps", "0",
-                   "--base-url", reference.base_url, "--ak", reference.credentials["ak"],
-                   "--sk", reference.credentials["sk"], *parallel]
         started = time.monotonic()
-        exit_code = subprocess.run(command, cwd=ROOT, capture_output=True, text=True).returncode
-        return time.monotonic() - started, reference.request_count, exit_code
+        run = run_suite(reference.base_url, "dce5-aksk", reference.credentials, *parallel)
+        return time.monotonic() - started, reference.request_count, run.exit_code
 
 
 def main() -> None:

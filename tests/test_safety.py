@@ -3,13 +3,14 @@
 import json
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from reference.behaviour import Behaviour
 from reference.server import start
+from ghippo_conformance import suite_process
+from ghippo_conformance.suite_process import suite_command, suite_environment
 from suite_runner import ROOT, run_suite
 
 
@@ -24,9 +25,8 @@ def test_interrupted_run_removes_its_keys(interrupt):
     # the run holds keys of its own.
     with start(latency_s=0.03) as reference:
         before = reference.admin_key_ids()
-        run = subprocess.Popen([sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q",
-                                "-k", "test_keys", *target_args(reference)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        run = subprocess.Popen(suite_command("-q", "-k", "test_keys", *target_args(reference)), cwd=ROOT,
+                               env=suite_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 60
         while len(reference.admin_key_ids()) <= len(before) and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -99,8 +99,6 @@ VARIANTS = {"reference": {}, "accepts-alg-none": {"accept_alg_none": True},
 def test_parallel_run_reports_what_a_serial_run_reports(variant, tmp_path):
     def outcomes(*extra):
         with start(Behaviour.from_overrides(VARIANTS[variant])) as reference:
-            report = tmp_path / "report.json"
-            run_suite(*target_args(reference), "--conformance-report", str(report), *extra)
-            return {r["id"]: r["outcome"] for r in json.loads(report.read_text())["requirements"]}
+            return suite_process.run_suite(reference.base_url, "dce5-aksk", reference.credentials, *extra).outcomes()
 
     assert outcomes("-n", "4") == outcomes()
