@@ -66,12 +66,10 @@ class KeyLedger:
             self.created.pop(key_id, None)
         return exchange
 
-    def delete_created(self) -> list[str]:
-        """Delete every key this run created; return the ids that could not be removed."""
+    def delete_created(self) -> None:
+        """Delete every key this run created (what survives, the run-end sweep reports)."""
         for key_id in list(self.created):
             self.delete(key_id)
-        held_ids = {k.get("id") for k in self.held()}
-        return [key_id for key_id in self.created if key_id in held_ids]
 
 
 def authenticate_with(api: Api, profile: Section, created: dict[str, Any]) -> Exchange:

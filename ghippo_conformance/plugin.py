@@ -217,9 +217,10 @@ def credentials(target: session.Target):
 
 @pytest.fixture(scope="session")
 def key_ledger(target: session.Target):
-    """Creates keys for tests and, at the end, removes exactly the ones this run created."""
+    """Creates keys for tests and, at the end, removes exactly the ones this run created.
+
+    A key that survives is found and reported by the run-end sweep (_RunEndSweep), once for the
+    whole run and after every xdist worker."""
     ledger = KeyLedger(target.api, target.profile, target.bearer, target.run_id)
     yield ledger
-    left_behind = ledger.delete_created()
-    if left_behind:
-        pytest.fail(f"could not remove keys this run created, remove them by hand: {left_behind}")
+    ledger.delete_created()
