@@ -21,9 +21,11 @@ def load(table: str) -> tuple[dict, ...]:
 
 
 def params(table: str) -> list:
-    """One pytest.param per row, with the row's id; a row's `requirement` overrides the test's."""
-    return [
-        pytest.param(row, id=row["id"],
-                     marks=[pytest.mark.requirement(row["requirement"])] if "requirement" in row else [])
-        for row in load(table)
-    ]
+    """One pytest.param per row, with the row's id; a row's `requirement` overrides the test's,
+    and a row marked `key_slots` is marked so on its own, not its whole test."""
+    return [pytest.param(row, id=row["id"], marks=_marks(row)) for row in load(table)]
+
+
+def _marks(row: dict) -> list:
+    marks = [pytest.mark.requirement(row["requirement"])] if "requirement" in row else []
+    return marks + [pytest.mark.key_slots] if row.get("key_slots") else marks

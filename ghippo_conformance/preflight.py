@@ -113,11 +113,17 @@ def obtain_bearer(api: Api, profile: Section, credentials: Credentials) -> str:
     return token
 
 
+def own_bearer(api: Api, profile: Section, credentials: Credentials) -> str:
+    """A bearer of this process's own, its secret added to the redactor."""
+    bearer = obtain_bearer(api, profile, credentials)
+    api.redact.add(bearer)
+    return bearer
+
+
 def check(api: Api, profile: Section, credentials: Credentials) -> str:
     """Run the session-start check and return the session's bearer token."""
     _require_api(_call(api, profile.paths.users, params={"pageSize": 1}), "the users list", json_body=False)
-    bearer = obtain_bearer(api, profile, credentials)
-    api.redact.add(bearer)
+    bearer = own_bearer(api, profile, credentials)
     listed = _call(api, profile.paths.users, params={"pageSize": 1}, bearer=bearer)
     if listed.status in (401, 403):
         refused = "token issued for the AK/SK pair" if credentials.ak else "access key"

@@ -61,7 +61,8 @@ def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] 
     redactor.add(credentials.access_key)
     api = preflight.new_api(settings, base_url, redactor)
     try:
-        bearer = preflight.check(api, profile, credentials)
+        # A worker's controller has already checked the deployment: the worker only needs a bearer.
+        bearer = (preflight.own_bearer if shared else preflight.check)(api, profile, credentials)
     except preflight.PreflightError:
         api.close()
         if embedded:

@@ -57,11 +57,12 @@ def protected_operations():
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             if operation.get("security", default_security):
-                yield pytest.param(method.upper(), path, id=operation["operationId"])
+                # A create that a broken deployment accepts takes one of the user's key slots.
+                marks = [pytest.mark.key_slots] if method == "post" else []
+                yield pytest.param(method.upper(), path, id=operation["operationId"], marks=marks)
 
 
 @pytest.mark.requirement("API-AUTH-ENFORCED")
-@pytest.mark.key_slots
 @pytest.mark.parametrize("method,path", list(protected_operations()))
 @pytest.mark.parametrize("presented", [None, "not-a-valid-token"], ids=["no-credentials", "invalid-token"])
 def test_protected_operation_refuses_anonymous(api, profile, key_ledger, method, path, presented):

@@ -93,7 +93,6 @@ def other_pair(key_ledger):
 
 
 @pytest.mark.requirement("TOKEN-BAD-CREDENTIALS")
-@pytest.mark.key_slots  # the crossed-pair row creates a second pair
 @pytest.mark.parametrize("case", cases.params("bad-credentials"))
 def test_bad_credentials_get_no_token(request, api, profile, credentials, case):
     """Wrong, unknown, crossed, missing or empty AK or SK get a 4xx and no token."""
