@@ -82,6 +82,10 @@ def test_key_pair_is_not_a_bearer(api, profile, credentials, protected_path, pre
             syntax_error=":" in presented)
 
 
+# Under xdist, the tests that read the sample run on one worker, which sends it once per path.
+reads_the_rejections = pytest.mark.xdist_group("rejection-sample")
+
+
 @pytest.fixture(scope="module")
 def rejections(api, bearer, documentation_token, protected_path):
     """A sample of refused requests, with the token each presented (None: no header)."""
@@ -98,6 +102,7 @@ def unauthorized(rejections, profile):
 
 
 @pytest.mark.requirement("AUTH-CHALLENGE")
+@reads_the_rejections
 def test_refusal_carries_bearer_challenge(rejections, profile):
     """Every 401 carries WWW-Authenticate with the Bearer scheme."""
     for exchange in unauthorized(rejections, profile):
@@ -107,6 +112,7 @@ def test_refusal_carries_bearer_challenge(rejections, profile):
 
 
 @pytest.mark.requirement("AUTH-ERROR-BODY")
+@reads_the_rejections
 def test_refusal_body_is_unauthenticated_error(rejections, profile):
     """Every 401 body is an error body with gRPC code 16."""
     for exchange in unauthorized(rejections, profile):
@@ -115,6 +121,7 @@ def test_refusal_body_is_unauthenticated_error(rejections, profile):
 
 
 @pytest.mark.requirement("AUTH-NO-ECHO")
+@reads_the_rejections
 def test_refusal_does_not_echo_token(rejections):
     """No refusal repeats the presented token in its body or headers."""
     for token, exchange in rejections:

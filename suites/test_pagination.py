@@ -8,6 +8,10 @@ from ghippo_conformance import cases, expect
 from ghippo_conformance.pages import items_of, total_of, walk
 
 
+# Under xdist, the tests that read a walk run on one worker, which walks the users once.
+reads_the_walk = pytest.mark.xdist_group("users-walk")
+
+
 @pytest.fixture(scope="session")
 def users_walk(api, profile, bearer):
     return walk(api, profile, bearer, profile.pagination.walk_page_size)
@@ -29,6 +33,7 @@ def list_users(api, profile, bearer, **params):
 
 
 @pytest.mark.requirement("SCHEMA-USER-LIST")
+@reads_the_walk
 def test_every_page_matches_user_list_schema(users_walk):
     """Every page of the walk is {items: [User], pagination} with the spec's types."""
     expect.that(users_walk.pages, f"no page of users could be read: {users_walk.ended}")
@@ -50,6 +55,7 @@ def test_pagination_echoes_request(api, profile, bearer, case):
 
 
 @pytest.mark.requirement("PAGE-SIZE")
+@reads_the_walk
 def test_pages_are_full_but_the_last(users_walk):
     """Every page holds at most pageSize users, and exactly pageSize on every page but the last."""
     need_complete(users_walk)
@@ -61,6 +67,7 @@ def test_pages_are_full_but_the_last(users_walk):
 
 
 @pytest.mark.requirement("PAGE-TOTAL")
+@reads_the_walk
 def test_total_counts_the_walked_users(users_walk):
     """total is the same on every page and equals the number of users walked."""
     need_complete(users_walk)
@@ -72,6 +79,7 @@ def test_total_counts_the_walked_users(users_walk):
 
 
 @pytest.mark.requirement("PAGE-WALK")
+@reads_the_walk
 def test_walk_yields_every_user_once(users_walk, cross_walk):
     """Walking all pages yields every user exactly once: no duplicates, no gaps."""
     ids = users_walk.ids
@@ -88,6 +96,7 @@ def test_walk_yields_every_user_once(users_walk, cross_walk):
 
 
 @pytest.mark.requirement("PAGE-BEYOND")
+@reads_the_walk
 def test_page_past_the_last_is_empty(api, profile, bearer, users_walk):
     """A page past the last gets 200, no users and the same total."""
     expect.that(users_walk.pages, f"no page of users could be read: {users_walk.ended}")
@@ -130,6 +139,7 @@ def test_defaults_apply_without_paging(api, profile, bearer):
 
 
 @pytest.mark.requirement("USERS-SEARCH")
+@reads_the_walk
 def test_search_returns_only_matches(api, profile, bearer, users_walk):
     """search returns only users whose name or email contains the term."""
     named = [u for page in users_walk.pages for u in items_of(page) if isinstance(u, dict) and len(u.get("name", "")) >= 3]
