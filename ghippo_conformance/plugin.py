@@ -5,13 +5,16 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timezone
 
+import httpx
 import pytest
 
 from . import catalogue as catalogue_module
 from . import console, gate, preflight, profile as profile_module, report, safety, session, summary
 from .baseline import BaselineError
 from .catalogue import Catalogue
+from .generated import keep_hypothesis_cache_out_of_working_directory
 from .html_report import HtmlMatrix
+from .http import RateLimited
 from .keys import KeyLedger
 from .outcomes import NOT_APPLICABLE, Results
 from .scrub import scrub
@@ -41,6 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "key_slots: the test creates keys, which share the user's quota")
     if config.option.help or config.option.version:
         return
+    keep_hypothesis_cache_out_of_working_directory()
     settings = resolve(config)
     try:
         inputs = gate.load_inputs(settings, catalogue_module.load())
@@ -131,20 +135,37 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 class _RunEndSweep:
-    """After session teardown: remove what this run still holds on the deployment, or say so."""
+    """After session teardown: remove what this run still holds on the deployment, or say so, in
+    the console and in the report; only then are the report's files written."""
 
     def __init__(self, target: session.Target, notes: list[str]) -> None:
         self._target, self._notes = target, notes
 
     @pytest.hookimpl(trylast=True)  # after the session fixtures' own teardown
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if session.config.getoption("dry_run"):
-            planned = safety.planned_requests(self._target)
-            self._notes.append(f"dry run: nothing was sent to {session.config.getoption('base_url') or 'a deployment'}; "
-                               f"against the embedded reference the run sent these state-changing requests:")
-            self._notes += [f"  {line}" for line in planned] or ["  none"]
+        try:
+            if session.config.getoption("dry_run"):
+                self._note_planned_requests(session.config)
+            else:
+                self._sweep(session)
+        finally:
+            _write_reports(session.config)
+
+    def _note_planned_requests(self, config: pytest.Config) -> None:
+        planned = safety.planned_requests(self._target)
+        self._notes.append(f"dry run: nothing was sent to {config.getoption('base_url') or 'a deployment'}; "
+                           f"against the embedded reference the run sent these state-changing requests:")
+        self._notes += [f"  {line}" for line in planned] or ["  none"]
+
+    def _sweep(self, session: pytest.Session) -> None:
+        try:
+            left_behind = safety.sweep_this_run(self._target)
+        except (httpx.HTTPError, RateLimited) as error:
+            self._notes.append(f"could not check for keys this run left behind ({error}); list the user's keys "
+                               f"and remove those named {self._target.profile.keys.name_prefix}-{self._target.run_id}-…")
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
             return
-        left_behind = safety.sweep_this_run(self._target)
+        session.config.stash[REPORT]["leftovers"] = left_behind
         if left_behind:
             self._notes.append(f"could not remove keys this run created, remove them by hand: {left_behind}")
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -158,7 +179,8 @@ class _Recorder:
         self._results.record(report)
 
 
-# tryfirst: pytest-html renders the page (with the matrix) in its own pytest_sessionfinish.
+# tryfirst: pytest-html renders the page (with the matrix) in its own pytest_sessionfinish. The
+# report's files wait for the run-end sweep (_RunEndSweep), which adds the keys it could not remove.
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
@@ -168,15 +190,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     catalogue = catalogue_module.load()
     conclusion = gate.conclude(config.stash[RESULTS], catalogue, config.stash[GATE_INPUTS],
                                today=datetime.now(timezone.utc).date())
-    document = config.stash[REPORT] = report.build(
+    config.stash[REPORT] = report.build(
         conclusion, catalogue, target, settings, started=config.stash[STARTED], seed=config.getoption("hypothesis_seed"))
-    if settings.conformance_report:
-        report.write(settings.conformance_report, document, target.redact)
-    if settings.summary_md:
-        report.write_text(settings.summary_md, summary.render(document), target.redact)
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         failed = conclusion.verdict == "fail"
         session.exitstatus = pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK
+
+
+def _write_reports(config: pytest.Config) -> None:
+    """The JSON report and the Markdown summary, redacted once more as they are written."""
+    document, settings, redact = config.stash[REPORT], config.stash[SETTINGS], config.stash[TARGET].redact
+    if settings.conformance_report:
+        report.write(settings.conformance_report, document, redact)
+    if settings.summary_md:
+        report.write_text(settings.summary_md, summary.render(document), redact)
 
 
 @pytest.hookimpl(trylast=True)

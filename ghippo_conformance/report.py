@@ -59,6 +59,8 @@ def build(conclusion: Conclusion, catalogue: Catalogue, target: Target, settings
             "fixes": comparison.fixes,
             "unchanged_failures": comparison.unchanged_failures,
         },
+        # Filled by the run-end sweep, which runs after this is built (see plugin._RunEndSweep).
+        "leftovers": [],
     }
 
 

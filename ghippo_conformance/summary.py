@@ -32,6 +32,9 @@ def render(report: dict[str, Any]) -> str:
              headline(report), ""]
     lines += [f"- {_cell(reason)}" for reason in report["reasons"]]
     lines += [""] if report["reasons"] else []
+    if report["leftovers"]:
+        lines += ["### Keys this run could not remove", "", "They fail the run; remove them by hand:", ""]
+        lines += [f"- `{key}`" for key in report["leftovers"]] + [""]
     problems = [r for r in report["requirements"] if r["outcome"] in ("failed", "waived")]
     if problems:
         lines += ["### Failed and waived", "", *_table(problems, "Why", lambda r: first_line(r["reason"])), ""]

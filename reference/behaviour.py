@@ -94,6 +94,9 @@ class Behaviour:
     current_user_unprotected: bool = False
     workspace_as_number: bool = False
     key_lookup_before_auth: bool = False
+    # Every delete of a key answers 500 and the key stays: what the run-end sweep must report,
+    # as keys the run could not remove. Not a variant: it breaks too much at once to kill one requirement.
+    deletes_fail: bool = False
 
     def __post_init__(self) -> None:
         for name, expected in typing.get_type_hints(type(self)).items():

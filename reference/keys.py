@@ -120,6 +120,8 @@ async def delete_access_key(request: Request, deployment: Deployment) -> dict:
         # Looking the key up before the caller tells anonymous clients which key ids exist.
         raise ApiError(KEY_NOT_FOUND)
     owner = authenticate(request, deployment)
+    if deployment.behaviour.deletes_fail:
+        raise ApiError(SERVER_FAULT)  # the key stays, as when the backing store is down
     if not deployment.keys.delete(owner.id, key_id):
         raise ApiError(KEY_NOT_FOUND)
     return {}

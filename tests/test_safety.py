@@ -1,10 +1,12 @@
 """Safe on a real deployment: the run leaves the deployment's keys exactly as it found them."""
 
 import json
+import re
 import signal
 import subprocess
 import time
 
+import httpx
 import pytest
 
 from reference.behaviour import Behaviour
@@ -51,6 +53,8 @@ def test_preexisting_keys_survive(full_reference, mode, tmp_path):
     run = run_suite(*target_args(full_reference), "--conformance-report", str(report), *mode)
     assert full_reference.admin_key_ids() == before, run.output
     assert run.exit_code == 0, run.output
+    if mode != ["--cleanup"]:  # a cleanup runs no test and writes no report
+        assert json.loads(report.read_text())["leftovers"] == [], run.output
 
 
 def test_limit_at_start_checks_refusal_only(full_reference, tmp_path):
@@ -74,11 +78,106 @@ def test_cleanup_removes_only_leftovers_of_earlier_runs():
         assert leftover in run.output
 
 
+API = "/apis/ghippo.io/v1alpha1"
+OUTPUT_TAIL = 4000  # characters of a run's output an assertion message carries
+LEFTOVERS_NOTE = "could not remove keys this run created, remove them by hand:"
+
+
+def admin_bearer(reference) -> dict[str, str]:
+    token = httpx.get(f"{reference.base_url}{API}/token", params=reference.credentials).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def held_keys(reference) -> dict[str, str]:
+    """id -> name of every key the admin holds, as the reference lists them."""
+    listed = httpx.get(f"{reference.base_url}{API}/current-user/accesstokens", headers=admin_bearer(reference))
+    held = {key["id"]: key["name"] for key in listed.json()["items"]}
+    stored = reference.admin_key_ids()
+    assert list(held) == stored, f"the reference lists {held}, yet stores {stored}"
+    return held
+
+
+def as_leftovers(keys: dict[str, str]) -> list[str]:
+    """Keys as the report lists them, sorted."""
+    return sorted(f"{key_id} ({name})" for key_id, name in keys.items())
+
+
+def test_reference_whose_deletes_fail_answers_500_and_keeps_the_key():
+    with start(Behaviour(deletes_fail=True)) as reference:
+        [key_id] = reference.admin_key_ids()
+        response = httpx.delete(f"{reference.base_url}{API}/current-user/accesstokens/{key_id}",
+                                headers=admin_bearer(reference))
+        assert response.status_code == 500, response.text
+        assert response.json() == {"code": 13, "message": "internal error", "details": []}
+        assert reference.admin_key_ids() == [key_id]
+
+
+def run_where_deletes_fail(tmp_path, *args):
+    """The suite against a reference that refuses every delete, holding one key of the user's.
+    Returns the run, its JSON report, the user's key and this run's keys (id -> name) still held."""
+    with start(Behaviour(deletes_fail=True)) as reference:
+        [users_own] = reference.admin_key_ids()
+        run = run_suite(*target_args(reference), "--conformance-report", str(tmp_path / "report.json"), *args)
+        held = held_keys(reference)
+    tail = run.output[-OUTPUT_TAIL:]
+    run_id = re.search(r"run id ([0-9a-f]{8})", run.output)
+    assert run_id, tail
+    ours = {key_id: name for key_id, name in held.items() if name.startswith(f"conformance-{run_id[1]}-")}
+    assert held.keys() == {users_own} | ours.keys(), f"neither the user's nor this run's: {held}\n{tail}"
+    assert held[users_own] == "preexisting-1", tail
+    return run, json.loads((tmp_path / "report.json").read_text()), users_own, ours
+
+
+def test_keys_the_run_cannot_remove_are_listed_by_id_and_fail_it(tmp_path):
+    summary_md = tmp_path / "summary.md"
+    run, report, users_own, ours = run_where_deletes_fail(tmp_path, "--summary-md", str(summary_md))
+    tail = run.output[-OUTPUT_TAIL:]
+    assert ours, f"the run left no key of its own behind, so nothing here is checked\n{tail}"
+    assert run.exit_code == 1, tail
+    assert sorted(report["leftovers"]) == as_leftovers(ours), tail
+    notes = [line for line in run.output.splitlines() if line.startswith(LEFTOVERS_NOTE)]
+    assert len(notes) == 1 and all(key_id in notes[0] for key_id in ours), tail
+    assert users_own not in notes[0], notes[0]
+    summary = summary_md.read_text()
+    assert all(f"- `{leftover}`" in summary for leftover in report["leftovers"]), summary
+
+
+def test_leftover_alone_fails_a_conformant_run(tmp_path):
+    # The token tests pass when deletes fail; the second key pair one of them creates stays behind.
+    run, report, _, ours = run_where_deletes_fail(tmp_path, "-k", "test_token")
+    tail = run.output[-OUTPUT_TAIL:]
+    assert report["verdict"] == "pass" and report["reasons"] == [], tail
+    assert ours and sorted(report["leftovers"]) == as_leftovers(ours), tail
+    assert run.exit_code == 1, tail
+
+
+def test_run_that_loses_the_deployment_says_it_could_not_check_for_leftovers(tmp_path):
+    # The deployment goes away while the run holds a key: the run-end sweep cannot list the keys,
+    # and the operator must be told to look, with the report still written.
+    report = tmp_path / "report.json"
+    with start(latency_s=0.03) as reference:
+        before = reference.admin_key_ids()
+        run = subprocess.Popen(suite_command("-q", "-k", "test_keys", "--conformance-report", str(report),
+                                             *target_args(reference)),
+                               cwd=ROOT, env=suite_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while len(reference.admin_key_ids()) <= len(before) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(reference.admin_key_ids()) > len(before), "the run never created a key"
+        reference.stop()
+        output, _ = run.communicate(timeout=120)
+    tail = output[-OUTPUT_TAIL:]
+    assert run.returncode == 1, tail
+    assert "could not check for keys this run left behind" in output, tail
+    assert json.loads(report.read_text())["verdict"] == "fail", tail
+
+
 def test_read_only_says_what_it_left_out():
     with start() as reference:
         run = run_suite(*target_args(reference), "--read-only")
         assert run.exit_code == 0, run.output
-        assert "read-only" in run.output and "KEY-LIMIT" in run.output
+        assert "unchecked: KEY-CREATE, KEY-EXPIRY, KEY-LIMIT," in run.output, run.output
+        assert "checked only in part (their other cases ran): API-AUTH-ENFORCED, TOKEN-BAD-CREDENTIALS" in run.output, run.output
 
 
 def test_dry_run_lists_state_changing_requests_without_sending_them():
