@@ -58,6 +58,8 @@ def conclude(results: Results, catalogue: Catalogue, inputs: Inputs, *, today: d
         *(f"{rid} regressed: it passed in the baseline {inputs.baseline.path} and fails now"
           for rid in (comparison.regressions if comparison else ())),
         *(use.problem for use in uses if use.problem),
+        *(f"{failure}: a failure outside any requirement, so the run cannot vouch for the deployment"
+          for failure in results.unattributed),
     ]
     return Conclusion(table, uses, comparison, "fail" if reasons else "pass", reasons)
 

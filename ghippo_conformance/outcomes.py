@@ -51,12 +51,20 @@ def failure_message(report: pytest.TestReport) -> str:
 @dataclass
 class Results:
     tests: dict[str, TestResult] = field(default_factory=dict)
+    # Failures no requirement accounts for, e.g. an xdist worker that crashed before its test
+    # reported anything: each one fails the run, since it may hide a failing requirement.
+    unattributed: list[str] = field(default_factory=list)
 
     def record(self, report: pytest.TestReport) -> None:
+        # A report xdist makes for a crashed worker has no properties; the test's earlier phases
+        # (setup) may still have named its requirement.
         requirement = dict(report.user_properties).get("requirement")
-        if requirement is None:
+        result = self.tests.get(report.nodeid)
+        if result is None and requirement is None:
+            if report.failed:
+                self.unattributed.append(f"{report.nodeid}: {failure_message(report).partition(chr(10))[0]}")
             return
-        result = self.tests.setdefault(report.nodeid, TestResult(report.nodeid, requirement))
+        result = result or self.tests.setdefault(report.nodeid, TestResult(report.nodeid, requirement))
         result.duration_s += report.duration
         if report.failed and result.outcome != "failed":
             result.outcome = "failed"

@@ -125,3 +125,28 @@ def test_redactor_hides_secrets_cut_short():
     for text, piece in cut.items():
         assert piece not in redact(text) and "[redacted, " in redact(text)
     assert redact("test_token_lives_default_lifetime") == "test_token_lives_default_lifetime"
+
+
+def crash_report(nodeid: str, when: str = "call", outcome: str = "failed", properties=()) -> pytest.TestReport:
+    """A report as xdist makes one for a crashed worker: no properties, the crash as its text."""
+    return pytest.TestReport(nodeid, ("suites/x.py", None, nodeid), {}, outcome,
+                             f"worker 'gw0' crashed while running {nodeid!r}", when, user_properties=list(properties))
+
+
+def test_crash_after_setup_fails_the_requirement_its_setup_named():
+    made = results()
+    made.record(crash_report("t::crashed", "setup", "passed", [("requirement", MUST)]))
+    made.record(crash_report("t::crashed"))
+    conclusion = conclude(made)
+    assert conclusion.table[MUST].outcome == "failed"
+    assert conclusion.verdict == "fail" and "crashed" in conclusion.reasons[0]
+
+
+def test_failure_no_requirement_accounts_for_fails_the_run():
+    made = results()
+    made.record(crash_report("t::crashed-in-setup", "setup"))
+    conclusion = conclude(made)
+    assert all(entry.outcome == "passed" for entry in conclusion.table.values())
+    assert conclusion.verdict == "fail"
+    assert conclusion.reasons == ["t::crashed-in-setup: worker 'gw0' crashed while running 't::crashed-in-setup': "
+                                  "a failure outside any requirement, so the run cannot vouch for the deployment"]

@@ -1,10 +1,12 @@
 """Safe on a real deployment: the run leaves the deployment's keys exactly as it found them."""
 
 import json
+import os
 import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +16,10 @@ from reference.server import start
 from ghippo_conformance import suite_process
 from ghippo_conformance.suite_process import suite_command, suite_environment
 from suite_runner import ROOT, run_suite
+
+API = "/apis/ghippo.io/v1alpha1"
+OUTPUT_TAIL = 4000  # characters of a run's output an assertion message carries
+LEFTOVERS_NOTE = "could not remove keys this run created, remove them by hand:"
 
 
 def target_args(reference):
@@ -36,6 +42,42 @@ def test_interrupted_run_removes_its_keys(interrupt):
         run.send_signal(interrupt)
         output, _ = run.communicate(timeout=60)
         assert reference.admin_key_ids() == before, output
+
+
+def child_processes(pid: int) -> list[int]:
+    """The direct children of `pid` (an xdist controller's are its workers), read from /proc."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The parent pid is the second field after the parenthesised command name.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def test_run_whose_workers_die_removes_their_keys():
+    # Every worker is killed while the run holds a key of its own: no teardown runs in them, so
+    # the controller's run-end sweep must find and delete the orphaned keys by the run's prefix.
+    with start(latency_s=0.03) as reference:
+        before = reference.admin_key_ids()
+        run = subprocess.Popen(suite_command("-q", "-n", "2", "-k", "test_keys", *target_args(reference)), cwd=ROOT,
+                               env=suite_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while len(reference.admin_key_ids()) <= len(before) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(reference.admin_key_ids()) > len(before), "the run never created a key"
+        workers = child_processes(run.pid)
+        for worker in workers:
+            os.kill(worker, signal.SIGKILL)
+        output, _ = run.communicate(timeout=120)
+        tail = output[-OUTPUT_TAIL:]
+        assert workers, f"no worker process found under the run\n{tail}"
+        assert "crashed" in output, f"no worker crash reported: {workers} were killed too late?\n{tail}"
+        assert reference.admin_key_ids() == before, tail
+        assert run.returncode == 1, tail
 
 
 @pytest.fixture
@@ -78,9 +120,6 @@ def test_cleanup_removes_only_leftovers_of_earlier_runs():
         assert leftover in run.output
 
 
-API = "/apis/ghippo.io/v1alpha1"
-OUTPUT_TAIL = 4000  # characters of a run's output an assertion message carries
-LEFTOVERS_NOTE = "could not remove keys this run created, remove them by hand:"
 
 
 def admin_bearer(reference) -> dict[str, str]:
