@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference.behaviour import Behaviour
 from reference.errors import NO_ROUTE, SERVER_FAULT, ApiError
@@ -27,6 +28,11 @@ BASE_PATH = "/apis/ghippo.io/v1alpha1"
 # The documentation names this path for the token exchange but its example calls BASE_PATH/token.
 DOCUMENTED_TOKEN_PATH = "/api/v1/cube/key/token"
 _EXTRA_FIELD = {"x-extra": "ignored by conforming clients"}
+# json.dumps arguments by Behaviour.json_style: one line of raw UTF-8, or indented with \u escapes.
+_JSON_STYLES = {
+    "compact": {"ensure_ascii": False, "separators": (",", ":")},
+    "pretty-ascii": {"ensure_ascii": True, "indent": 2},
+}
 
 
 def build_app(deployment: Deployment, latency_s: float = 0.0) -> Starlette:
@@ -42,7 +48,10 @@ def build_app(deployment: Deployment, latency_s: float = 0.0) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_CountThenDelay, deployment=deployment, latency_s=latency_s)],
+        middleware=[
+            Middleware(_CountThenDelay, deployment=deployment, latency_s=latency_s),
+            *_transport_middleware(deployment.behaviour),
+        ],
         exception_handlers={
             ApiError: _error_response,
             HTTPException: _no_route,  # unknown paths and wrong methods alike
@@ -56,7 +65,7 @@ def build_app(deployment: Deployment, latency_s: float = 0.0) -> Starlette:
 
 
 async def _certs(request: Request, deployment: Deployment) -> dict:
-    return key_set()
+    return key_set(deployment.behaviour)
 
 
 def _endpoint(handler: Callable[[Request, Deployment], Awaitable[dict]]):
@@ -74,7 +83,7 @@ def _render(payload: dict | str, behaviour: Behaviour, status: int = 200, header
         payload = _with_extra_fields(payload)
     if behaviour.reverse_field_order:
         payload = _reversed(payload)
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    body = json.dumps(payload, **_JSON_STYLES[behaviour.json_style])
     media_type = "application/json" if behaviour.json_content_type else "text/plain"
     return Response(body, status, headers, media_type=media_type)
 
@@ -106,6 +115,31 @@ async def _no_route(request: Request, error: HTTPException) -> Response:
 
 async def _server_fault(request: Request, error: Exception) -> Response:
     return await _error_response(request, ApiError(SERVER_FAULT))
+
+
+def _transport_middleware(behaviour: Behaviour) -> list[Middleware]:
+    """What the HTTP layer adds around every answer: gzip coding, closing the connection."""
+    layers = []
+    if behaviour.gzip_responses:
+        layers.append(Middleware(GZipMiddleware, minimum_size=0))  # only when Accept-Encoding names gzip
+    if behaviour.connection_close:
+        layers.append(Middleware(_CloseConnection))
+    return layers
+
+
+class _CloseConnection:
+    """Sends `Connection: close` with every response, so the server closes the connection after it."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_closing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, send_closing if scope["type"] == "http" else send)
 
 
 class _CountThenDelay:

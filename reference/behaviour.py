@@ -17,6 +17,12 @@ _CHOICES = {
     "error_message_style": ("default", "alternate"),
     "users_order": ("created", "name-desc"),
     "key_id_style": ("uuid", "numeric"),
+    "kid_style": ("thumbprint", "uuid"),
+    "challenge_style": ("realm", "described", "basic-first"),
+    "json_style": ("compact", "pretty-ascii"),
+    "key_list_order": ("oldest-first", "newest-first"),
+    "key_time_style": ("epoch", "rfc3339-offset"),
+    "key_limit_refusal": ("failed-precondition", "resource-exhausted"),
 }
 
 
@@ -30,6 +36,8 @@ class Behaviour:
     # Lifetime of tokens exchanged for an AK/SK pair.
     default_lifetime_s: int = 259200
     cycle_unit_s: int = 86400
+    # The largest cycle granted (ten years of days); no documentation bounds cycle, its example asks 7.
+    cycle_limit_days: int = 3650
     cycle_ignored: bool = False
     invalid_cycle_accepted: bool = False
     accept_wrong_sk: bool = False
@@ -40,6 +48,12 @@ class Behaviour:
     issuer: str = "ghippo.io"
     include_kid: bool = True
     padded_token_signature: bool = False
+    # RFC 7515 section 4.1.4 leaves the kid's structure open: the sample's RFC 7638 thumbprint, or a UUID.
+    kid_style: str = "thumbprint"
+    # RFC 7519 section 4: claims beyond the sample's (aud, azp, nbf, typ) are allowed; clients ignore them.
+    extra_token_claims: bool = False
+    # RFC 7517 section 5: a key set may hold other keys; Keycloak lists an encryption key before the signing one.
+    encryption_key_listed: bool = False
 
     # How bearer tokens are checked.
     verify_signature: bool = True
@@ -53,14 +67,29 @@ class Behaviour:
     # How refusals and errors look.
     unauthenticated_status: int = 401
     challenge_header: bool = True
+    # RFC 6750 section 3 allows error_description and RFC 9110 section 11.6.1 several challenges:
+    # "realm" (realm, error), "described" (also error_description), "basic-first" (Basic, then Bearer).
+    challenge_style: str = "realm"
     echo_token_in_error: bool = False
     malformed_header_status: int = 401
     error_code_is_http_status: bool = False
     plain_text_errors: bool = False
     error_message_style: str = "default"
     json_content_type: bool = True
+    # The spec's details is an array of google.protobuf.Any: a google.rpc.ErrorInfo in it, not [].
+    error_details: bool = False
+    # RFC 8259 sections 2 and 7: whitespace between tokens and \u escapes are the same JSON.
+    json_style: str = "compact"
+    # RFC 9110 section 8.4: gzip-coded bodies for a client whose Accept-Encoding names gzip.
+    gzip_responses: bool = False
+    # RFC 9112 section 9.6: the server may close the connection after every response.
+    connection_close: bool = False
 
     # The users list.
+    # How many users the deployment has, the admin included: no documentation sets a number.
+    user_count: int = 137
+    # The spec declares no default pageSize; the documentation's example asks 10.
+    default_page_size: int = 10
     total_is_page_count: bool = False
     ignore_page_size: bool = False
     ignore_page: bool = False
@@ -85,6 +114,13 @@ class Behaviour:
 
     # Keys and their lifecycle.
     key_id_style: str = "uuid"
+    # The spec's key list has no order: oldest first, or newest first as a UI shows it.
+    key_list_order: str = "oldest-first"
+    # The spec types the key list's createdAt, updatedAt and expiredAt as bare strings: epoch
+    # decimals, or RFC 3339 with fractional seconds and a +08:00 offset.
+    key_time_style: str = "epoch"
+    # Over the key limit: FAILED_PRECONDITION (400), or RESOURCE_EXHAUSTED, which grpc-gateway sends as 429.
+    key_limit_refusal: str = "failed-precondition"
     release_slot_on_delete: bool = True
     secret_in_list: bool = False
     deleted_key_works: bool = False

@@ -11,6 +11,7 @@ from reference.behaviour import Behaviour
 # gRPC status codes used by the API.
 INVALID_ARGUMENT = 3
 NOT_FOUND = 5
+RESOURCE_EXHAUSTED = 8
 FAILED_PRECONDITION = 9
 INTERNAL = 13
 UNAUTHENTICATED = 16
@@ -19,12 +20,15 @@ UNAUTHENTICATED = 16
 _HTTP_STATUS = {
     INVALID_ARGUMENT: (400, "invalid argument"),
     NOT_FOUND: (404, "not found"),
+    RESOURCE_EXHAUSTED: (429, "resource exhausted"),
     FAILED_PRECONDITION: (400, "failed precondition"),
     INTERNAL: (500, "internal"),
     UNAUTHENTICATED: (401, "unauthenticated"),
 }
 
 REALM = "ghippo.io"
+# What google.rpc.ErrorInfo's domain names: the service that raised the error.
+_ERROR_DOMAIN = "ghippo.io"
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,8 @@ class ApiError(Exception):
         mapped_status, code_name = _HTTP_STATUS[self.reason.code]
         unauthenticated = self.reason.code == UNAUTHENTICATED
         status = self.status or (behaviour.unauthenticated_status if unauthenticated else mapped_status)
-        headers = {"WWW-Authenticate": self._challenge()} if unauthenticated and behaviour.challenge_header else {}
+        challenge_wanted = unauthenticated and behaviour.challenge_header
+        headers = {"WWW-Authenticate": self._challenge(behaviour.challenge_style)} if challenge_wanted else {}
         if behaviour.plain_text_errors:
             return status, code_name, headers
         wording = self.reason.alternate if behaviour.error_message_style == "alternate" else self.reason.default
@@ -114,9 +119,24 @@ class ApiError(Exception):
         if behaviour.echo_token_in_error and self.presented_token is not None:
             message = f"{message}: {self.presented_token}"
         code = status if behaviour.error_code_is_http_status else self.reason.code
-        return status, {"code": code, "message": message, "details": []}, headers
+        details = [_error_info(code_name)] if behaviour.error_details else []
+        return status, {"code": code, "message": message, "details": details}, headers
 
-    def _challenge(self) -> str:
+    def _challenge(self, style: str) -> str:
         # RFC 6750 section 3: name the error only when a token was actually presented.
         challenge = f'Bearer realm="{REALM}"'
-        return challenge if self.presented_token is None else f'{challenge}, error="invalid_token"'
+        if self.presented_token is not None:
+            challenge += ', error="invalid_token"'
+            if style == "described":
+                challenge += ', error_description="the access token is invalid or has expired"'
+        return f'Basic realm="{REALM}", {challenge}' if style == "basic-first" else challenge
+
+
+def _error_info(code_name: str) -> dict:
+    """A google.rpc.ErrorInfo as google.protobuf.Any in JSON: its type URL, then its fields."""
+    return {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": code_name.upper().replace(" ", "_"),
+        "domain": _ERROR_DOMAIN,
+        "metadata": {},
+    }

@@ -8,7 +8,8 @@ import hmac
 import re
 import time
 import uuid
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from functools import partial
 
 from starlette.requests import Request
@@ -24,6 +25,7 @@ from reference.errors import (
     KEY_NOT_FOUND,
     MISSING_PARAMETER,
     NO_ROUTE,
+    RESOURCE_EXHAUSTED,
     SERVER_FAULT,
     TOKEN_ALREADY_ISSUED,
     ApiError,
@@ -34,11 +36,17 @@ from reference.users import User
 
 # An access key created without expiredAt never expires; its token still needs an exp.
 _NEVER_EXPIRES_S = 10 * 365 * 86400
-_CYCLE_LIMIT = 3650  # ten years of days
 _EPOCH_SECONDS = re.compile(r"[0-9]{1,12}")
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
+# The refusal over the key limit, by Behaviour.key_limit_refusal.
+_KEY_LIMIT_REFUSALS = {
+    "failed-precondition": KEY_LIMIT,
+    "resource-exhausted": replace(KEY_LIMIT, code=RESOURCE_EXHAUSTED),
+}
+# The zone key times are written in under key_time_style "rfc3339-offset" (China Standard Time).
+_LISTED_ZONE = timezone(timedelta(hours=8))
 
 
 def create_key(deployment: Deployment, owner: User, name: str, expired_at: str) -> dict:
@@ -50,7 +58,8 @@ def create_key(deployment: Deployment, owner: User, name: str, expired_at: str) 
     make_secret = partial(_new_secret, deployment.behaviour, owner, now, expires_at)
     key = deployment.keys.create(owner.id, name, expires_at, make_secret)
     if key is None:
-        raise ApiError(KEY_LIMIT, limit=deployment.behaviour.key_limit)
+        behaviour = deployment.behaviour
+        raise ApiError(_KEY_LIMIT_REFUSALS[behaviour.key_limit_refusal], limit=behaviour.key_limit)
     return {"id": key.id, "token": key.secret}
 
 
@@ -98,20 +107,40 @@ async def create_access_key(request: Request, deployment: Deployment) -> dict:
 
 async def list_access_keys(request: Request, deployment: Deployment) -> dict:
     owner = authenticate(request, deployment)
-    return {"items": [_key_view(key, deployment.behaviour) for key in deployment.keys.live_keys(owner.id)]}
+    keys = deployment.keys.live_keys(owner.id)
+    if deployment.behaviour.key_list_order == "newest-first":
+        keys.reverse()
+    return {"items": [_key_view(key, deployment.behaviour) for key in keys]}
 
 
 def _key_view(key: StoredKey, behaviour: Behaviour) -> dict:
     view = {
         "id": key.id,
         "name": key.name[: behaviour.listed_key_name_length],  # [:None] is the whole name
-        "createdAt": key.created_ms if behaviour.key_list_wrong_types else str(key.created_ms),
-        "updatedAt": str(key.created_ms),  # keys are never updated
-        "expiredAt": "" if key.expires_at is None else str(key.expires_at),
+        **_key_times(key, behaviour),
     }
+    if behaviour.key_list_wrong_types:
+        view["createdAt"] = key.created_ms
     if behaviour.secret_in_list:
         view["token"] = key.secret
     return view
+
+
+def _key_times(key: StoredKey, behaviour: Behaviour) -> dict[str, str]:
+    """createdAt, updatedAt (keys are never updated) and expiredAt ("" when the key never expires):
+    epoch milliseconds and epoch seconds as decimals, or RFC 3339 times (key_time_style)."""
+    if behaviour.key_time_style == "rfc3339-offset":
+        created = _rfc3339(key.created_ms / 1000)
+        expired = "" if key.expires_at is None else _rfc3339(key.expires_at)
+    else:
+        created = str(key.created_ms)
+        expired = "" if key.expires_at is None else str(key.expires_at)
+    return {"createdAt": created, "updatedAt": created, "expiredAt": expired}
+
+
+def _rfc3339(epoch_s: float) -> str:
+    """Microseconds and the listed zone's offset, as in 2024-05-01T16:03:07.123000+08:00."""
+    return datetime.fromtimestamp(epoch_s, _LISTED_ZONE).isoformat(timespec="microseconds")
 
 
 async def delete_access_key(request: Request, deployment: Deployment) -> dict:
@@ -159,8 +188,8 @@ def _lifetime_s(cycle: str, behaviour: Behaviour) -> int:
             cycles = int(cycle)
         except ValueError:  # the unchecked conversion fails on non-numeric text
             raise ApiError(SERVER_FAULT) from None
-    elif re.fullmatch(r"[0-9]{1,4}", cycle) and 1 <= int(cycle) <= _CYCLE_LIMIT:
+    elif re.fullmatch(r"[0-9]{1,9}", cycle) and 1 <= int(cycle) <= behaviour.cycle_limit_days:
         cycles = int(cycle)
     else:
-        raise ApiError(BAD_INTEGER, name="cycle", low=1, high=_CYCLE_LIMIT)
+        raise ApiError(BAD_INTEGER, name="cycle", low=1, high=behaviour.cycle_limit_days)
     return behaviour.default_lifetime_s if behaviour.cycle_ignored else cycles * behaviour.cycle_unit_s

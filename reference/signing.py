@@ -10,6 +10,7 @@ import functools
 import hashlib
 import hmac
 import json
+import uuid
 from dataclasses import dataclass
 
 import jwt
@@ -18,6 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from reference.behaviour import Behaviour
+
+# The audience tokens name under extra_token_claims, as a Keycloak client id would.
+AUDIENCE = "ghippo"
 
 
 class InvalidToken(Exception):
@@ -37,24 +41,41 @@ def _base64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def _public_jwk(private_key: rsa.RSAPrivateKey, alg: str, use: str) -> dict:
+    """The public half as a JWK whose kid is its RFC 7638 thumbprint, the form of the sample token's kid."""
+    public_jwk = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
+    members = json.dumps({name: public_jwk[name] for name in ("e", "kty", "n")}, separators=(",", ":"))
+    kid = _base64url(hashlib.sha256(members.encode()).digest())
+    return {"kid": kid, "kty": "RSA", "e": public_jwk["e"], "n": public_jwk["n"], "alg": alg, "use": use}
+
+
 @functools.cache
 def signing_key() -> SigningKey:
     """One RSA-2048 key per process: generating it takes longer than starting the server."""
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public_jwk = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
-    # RFC 7638 thumbprint, the form of the kid in the documentation's sample token.
-    members = json.dumps({name: public_jwk[name] for name in ("e", "kty", "n")}, separators=(",", ":"))
-    kid = _base64url(hashlib.sha256(members.encode()).digest())
-    jwk = {"kid": kid, "kty": "RSA", "e": public_jwk["e"], "n": public_jwk["n"], "alg": "RS256", "use": "sig"}
+    jwk = _public_jwk(private_key, "RS256", "sig")
     pem = private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     public_forms = (pem, pem.strip(), json.dumps(jwk).encode(), json.dumps(jwk, separators=(",", ":")).encode())
-    return SigningKey(private_key, kid, jwk, public_forms)
+    return SigningKey(private_key, jwk["kid"], jwk, public_forms)
 
 
-def key_set() -> dict:
-    return {"keys": [signing_key().jwk]}
+def _kid(behaviour: Behaviour) -> str:
+    """The signing key's id: its RFC 7638 thumbprint, or a UUID named after it (kid_style)."""
+    thumbprint = signing_key().kid
+    return thumbprint if behaviour.kid_style == "thumbprint" else str(uuid.uuid5(uuid.NAMESPACE_URL, thumbprint))
+
+
+@functools.cache
+def _encryption_jwk() -> dict:
+    """An RSA-OAEP key, as Keycloak lists beside its signing key; it never signs a token."""
+    return _public_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2048), "RSA-OAEP", "enc")
+
+
+def key_set(behaviour: Behaviour) -> dict:
+    signing = {**signing_key().jwk, "kid": _kid(behaviour)}
+    return {"keys": [_encryption_jwk(), signing] if behaviour.encryption_key_listed else [signing]}
 
 
 def issue_token(behaviour: Behaviour, *, user_id: str, username: str, jti: str, issued_at: int, expires_at: int) -> str:
@@ -68,9 +89,10 @@ def issue_token(behaviour: Behaviour, *, user_id: str, username: str, jti: str, 
         "groups": [],
         "jti": jti,
     }
-    key = signing_key()
-    headers = {"kid": key.kid} if behaviour.include_kid else None
-    token = jwt.encode(claims, key.private_key, algorithm="RS256", headers=headers)
+    if behaviour.extra_token_claims:
+        claims |= {"aud": AUDIENCE, "azp": AUDIENCE, "nbf": claims["iat"], "typ": "Bearer"}
+    headers = {"kid": _kid(behaviour)} if behaviour.include_kid else None
+    token = jwt.encode(claims, signing_key().private_key, algorithm="RS256", headers=headers)
     if behaviour.padded_token_signature:
         # Standard base64 keeps "=" padding, which RFC 7515 section 2 leaves out of a JWS. Only the
         # signature is padded: its "=" stay at the token's end, where RFC 6750's b64token allows them.
@@ -93,15 +115,14 @@ def read_token(token: str, behaviour: Behaviour, *, check_expiry: bool) -> dict:
     }
     try:
         header = jwt.get_unverified_header(token)
+        expected = {"issuer": behaviour.issuer, "audience": AUDIENCE if behaviour.extra_token_claims else None}
         if _signature_trusted_anyway(token, header, behaviour):
-            return jwt.decode(token, options={"verify_signature": False, **claim_checks}, issuer=behaviour.issuer)
-        key = signing_key()
+            return jwt.decode(token, options={"verify_signature": False, **claim_checks}, **expected)
         # A token without kid can only be checked against the one key there is.
-        if header.get("kid", key.kid) != key.kid:
+        if header.get("kid", _kid(behaviour)) != _kid(behaviour):
             raise InvalidToken("signed by an unknown key")
-        return jwt.decode(
-            token, key.private_key.public_key(), algorithms=["RS256"], options=claim_checks, issuer=behaviour.issuer
-        )
+        public_key = signing_key().private_key.public_key()
+        return jwt.decode(token, public_key, algorithms=["RS256"], options=claim_checks, **expected)
     except jwt.InvalidTokenError as error:
         raise InvalidToken(str(error)) from error
 

@@ -83,7 +83,7 @@ class KeyStore:
 @dataclass
 class Deployment:
     behaviour: Behaviour
-    users: Population = field(init=False, default_factory=seeded_population)
+    users: Population = field(init=False)
     keys: KeyStore = field(init=False)
     _requests: int = field(init=False, default=0)
     # The jti of the first token issued for each AK/SK pair, by the pair's AK.
@@ -91,6 +91,7 @@ class Deployment:
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        self.users = seeded_population(self.behaviour.user_count)
         self.keys = KeyStore(self.behaviour)
 
     def count_request(self) -> None:

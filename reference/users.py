@@ -20,10 +20,8 @@ from reference.errors import BAD_INTEGER, MISSING_PARAMETER, PAGE_NOT_FOUND, SER
 if TYPE_CHECKING:
     from reference.state import Deployment
 
-USER_COUNT = 137  # the admin included; not a multiple of any common page size
 # The spec bounds page at 1000 ("≥ 0, ≤ 1000"); pages are 1-based here, and pageSize shares the bound.
 PAGE_LIMIT = 1000
-DEFAULT_PAGE_SIZE = 10  # the documentation's example
 # The documentation example's createdAt: the seeded population starts there.
 _FIRST_CREATED_MS = 1660632794800
 # The admin of the documentation's sample token (its sub): a deployment that checks neither the
@@ -59,16 +57,20 @@ class Population:
 
 
 @functools.cache
-def seeded_population() -> Population:
-    """The same 137 users in every deployment of every run: a seeded RNG, built once per process."""
+def seeded_population(user_count: int = Behaviour.user_count) -> Population:
+    """The same users in every deployment of every run: a seeded RNG, built once per process and count.
+
+    The default 137 (the admin included) is not a multiple of any common page size; a larger
+    count adds users after the same first 137."""
     rng = random.Random(20220816)
+    # The admin's description is Chinese ("platform administrator"), so every users list carries non-ASCII text.
     admin = User(
-        _DOCUMENTATION_ADMIN_ID, "admin", "admin@example.com", "platform administrator", "", "", "locale", True,
+        _DOCUMENTATION_ADMIN_ID, "admin", "admin@example.com", "平台管理员", "", "", "locale", True,
         _FIRST_CREATED_MS, 0, _FIRST_CREATED_MS + 86_400_000, True,
     )
     users = [admin]
     created_ms = _FIRST_CREATED_MS
-    for index in range(1, USER_COUNT):
+    for index in range(1, user_count):
         # One user in ten shares its creation time with the previous one, so the id tie-break matters.
         created_ms += 0 if rng.random() < 0.1 else rng.randint(60_000, 86_400_000)
         users.append(_seeded_user(rng, index, created_ms))
@@ -133,7 +135,7 @@ async def list_users(request: Request, deployment: Deployment) -> dict:
     if behaviour.beyond_last_page_error and page > 1 and (page - 1) * page_size >= len(matches):
         raise ApiError(PAGE_NOT_FOUND, page=page)
     total = math.ceil(len(matches) / page_size) if behaviour.total_is_page_count else len(matches)
-    echoed_size = DEFAULT_PAGE_SIZE if behaviour.page_size_echo_default else page_size
+    echoed_size = behaviour.default_page_size if behaviour.page_size_echo_default else page_size
     pagination = {"page": page, "pageSize": echoed_size, "total": total}
     if behaviour.pagination_as_strings:
         pagination = {name: str(value) for name, value in pagination.items()}
@@ -147,7 +149,7 @@ def _paging(query: QueryParams, behaviour: Behaviour) -> tuple[int, int]:
             if name not in query:
                 raise ApiError(MISSING_PARAMETER, name=name)
     page = _integer(query, "page", 1, behaviour)
-    page_size = _integer(query, "pageSize", DEFAULT_PAGE_SIZE, behaviour)
+    page_size = _integer(query, "pageSize", behaviour.default_page_size, behaviour)
     if page == 0 and behaviour.page_zero_as_first:
         page = 1
     if page_size == 0 and behaviour.page_size_zero_500:
@@ -185,7 +187,7 @@ def _matching(users: tuple[User, ...], search: str, behaviour: Behaviour) -> tup
 
 def _page_of(users: tuple[User, ...], page: int, page_size: int, behaviour: Behaviour) -> tuple[User, ...]:
     if behaviour.ignore_page_size:
-        page_size = DEFAULT_PAGE_SIZE
+        page_size = behaviour.default_page_size
     if behaviour.ignore_page:
         page = 1
     start, end = (page - 1) * page_size, page * page_size

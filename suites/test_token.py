@@ -55,11 +55,18 @@ def test_token_lives_default_lifetime(issued, issued_token, profile):
                 f"expected exp - iat = {expected} s, got {lifetime(issued_token)} s", issued)
 
 
+# The documentation's example asks cycle=7 and no source bounds cycle: a deployment may refuse a
+# longer one with a 4xx, but a cycle it grants must last exactly that long.
+DOCUMENTED_CYCLE_DAYS = 7
+
+
 @pytest.mark.requirement("TOKEN-CYCLE")
 @pytest.mark.parametrize("days", [1, 2, 7, 30])
 def test_cycle_sets_lifetime_in_days(api, profile, credentials, days):
-    """With cycle=N, exp - iat is N days."""
+    """With cycle=N, exp - iat is N days; past the documented 7 days, a refusal (4xx) is a bound."""
     exchange = request_token(api, profile, ak=credentials.ak, sk=credentials.sk, cycle=days)
+    if days > DOCUMENTED_CYCLE_DAYS and exchange.status in range(400, 500):
+        return
     expect.status(exchange, 200, f"cycle={days}")
     token = expect.json_body(exchange, f"cycle={days}").get("token", "")
     expect.that(tokens.is_compact_jws(token), "expected a JWT in the response", exchange)

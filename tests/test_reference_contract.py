@@ -4,7 +4,9 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
+import uuid
 
 import httpx
 import jwt
@@ -285,12 +287,108 @@ def _page_zero_is_the_first_page(ref):
     assert body["pagination"]["page"] == 1 and len(body["items"]) == 10
 
 
+def _one_user(ref):
+    assert call(ref, "GET", f"{BASE}/users", bearer(ref)).json()["pagination"]["total"] == 1
+
+
+def _twenty_users_per_page_by_default(ref):
+    body = call(ref, "GET", f"{BASE}/users", bearer(ref)).json()
+    assert body["pagination"]["pageSize"] == 20 and len(body["items"]) == 20
+
+
+def _error_info_in_details(ref):
+    details = call(ref, "GET", f"{BASE}/users").json()["details"]
+    assert [detail["@type"] for detail in details] == ["type.googleapis.com/google.rpc.ErrorInfo"]
+
+
+def _challenge(ref) -> str:
+    return call(ref, "GET", f"{BASE}/users", "not-a-token").headers["www-authenticate"]
+
+
+def _challenge_has_a_description(ref):
+    assert _challenge(ref).startswith('Bearer realm="ghippo.io", error="invalid_token", error_description="')
+
+
+def _basic_challenge_comes_first(ref):
+    assert _challenge(ref).startswith('Basic realm="ghippo.io", Bearer realm="ghippo.io"')
+
+
+def _kid_is_a_uuid_of_the_key_set(ref):
+    token = bearer(ref)
+    kid = jwt.get_unverified_header(token)["kid"]
+    assert call(ref, "GET", f"{BASE}/certs").json()["keys"][0]["kid"] == kid == str(uuid.UUID(kid))
+    assert call(ref, "GET", f"{BASE}/current-user", token).status_code == 200
+
+
+def _encryption_key_comes_first(ref):
+    keys = call(ref, "GET", f"{BASE}/certs").json()["keys"]
+    assert [(key["use"], key["alg"]) for key in keys] == [("enc", "RSA-OAEP"), ("sig", "RS256")]
+    assert jwt.get_unverified_header(bearer(ref))["kid"] == keys[1]["kid"] != keys[0]["kid"]
+
+
+def _tokens_carry_extra_claims(ref):
+    token = bearer(ref)
+    assert {"aud", "azp", "nbf", "typ"} <= set(unverified(token))
+    assert call(ref, "GET", f"{BASE}/current-user", token).status_code == 200
+
+
+def _bodies_are_gzipped(ref):
+    assert call(ref, "GET", f"{BASE}/certs").headers["content-encoding"] == "gzip"
+
+
+def _connections_are_closed(ref):
+    assert call(ref, "GET", f"{BASE}/certs").headers["connection"] == "close"
+
+
+def _json_is_indented_ascii(ref):
+    text = call(ref, "GET", f"{BASE}/users", bearer(ref), params={"pageSize": 1}).text
+    assert text.startswith('{\n  "items"') and "\\u5e73\\u53f0" in text and text.isascii()
+
+
+def _newest_key_is_listed_first(ref):
+    ref.add_key("newer")
+    listed = call(ref, "GET", KEYS, bearer(ref)).json()["items"]
+    assert [item["id"] for item in listed] == ref.admin_key_ids()[::-1]
+
+
+def _key_times_are_rfc3339_at_plus_eight(ref):
+    created_at = call(ref, "GET", KEYS, bearer(ref)).json()["items"][0]["createdAt"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+08:00", created_at)
+
+
+def _key_limit_is_resource_exhausted(ref):
+    ref.add_key("second")
+    assert_error(call(ref, "POST", CREATE_KEY, bearer(ref), json={"name": "third"}), 429, 8)
+
+
+def _cycle_is_granted_up_to_seven_days(ref):
+    assert call(ref, "GET", f"{BASE}/token", params={**ref.credentials, "cycle": "7"}).status_code == 200
+    assert_error(call(ref, "GET", f"{BASE}/token", params={**ref.credentials, "cycle": "8"}), 400, 3)
+
+
 @pytest.mark.parametrize(("overrides", "check"), [
     pytest.param({"accept_alg_none": True}, _alg_none_is_accepted, id="accept_alg_none"),
     pytest.param({"key_limit": 3}, _three_keys_are_allowed, id="key_limit=3"),
     pytest.param({"plain_text_errors": True}, _errors_are_plain_text, id="plain_text_errors"),
     pytest.param({"iat_offset_s": 3600}, _iat_is_shifted, id="iat_offset_s"),
     pytest.param({"page_zero_as_first": True}, _page_zero_is_the_first_page, id="page_zero_as_first"),
+    pytest.param({"user_count": 1}, _one_user, id="user_count=1"),
+    pytest.param({"default_page_size": 20}, _twenty_users_per_page_by_default, id="default_page_size=20"),
+    pytest.param({"error_details": True}, _error_info_in_details, id="error_details"),
+    pytest.param({"challenge_style": "described"}, _challenge_has_a_description, id="challenge_style=described"),
+    pytest.param({"challenge_style": "basic-first"}, _basic_challenge_comes_first, id="challenge_style=basic-first"),
+    pytest.param({"kid_style": "uuid"}, _kid_is_a_uuid_of_the_key_set, id="kid_style=uuid"),
+    pytest.param({"extra_token_claims": True}, _tokens_carry_extra_claims, id="extra_token_claims"),
+    pytest.param({"encryption_key_listed": True}, _encryption_key_comes_first, id="encryption_key_listed"),
+    pytest.param({"gzip_responses": True}, _bodies_are_gzipped, id="gzip_responses"),
+    pytest.param({"connection_close": True}, _connections_are_closed, id="connection_close"),
+    pytest.param({"json_style": "pretty-ascii"}, _json_is_indented_ascii, id="json_style=pretty-ascii"),
+    pytest.param({"key_list_order": "newest-first"}, _newest_key_is_listed_first, id="key_list_order=newest-first"),
+    pytest.param({"key_time_style": "rfc3339-offset"}, _key_times_are_rfc3339_at_plus_eight,
+                 id="key_time_style=rfc3339-offset"),
+    pytest.param({"key_limit_refusal": "resource-exhausted"}, _key_limit_is_resource_exhausted,
+                 id="key_limit_refusal=resource-exhausted"),
+    pytest.param({"cycle_limit_days": 7}, _cycle_is_granted_up_to_seven_days, id="cycle_limit_days=7"),
 ])
 def test_behaviour_knob_changes_what_it_names(overrides, check):
     with start(Behaviour.from_overrides(overrides)) as ref:
