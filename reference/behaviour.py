@@ -52,6 +52,8 @@ class Behaviour:
     kid_style: str = "thumbprint"
     # RFC 7519 section 4: claims beyond the sample's (aud, azp, nbf, typ) are allowed; clients ignore them.
     extra_token_claims: bool = False
+    # RFC 7519 section 2: a NumericDate may be fractional; the sample token's are whole seconds.
+    fractional_numeric_dates: bool = False
     # RFC 7517 section 5: a key set may hold other keys; Keycloak lists an encryption key before the signing one.
     encryption_key_listed: bool = False
 

@@ -79,7 +79,7 @@ def key_set(behaviour: Behaviour) -> dict:
 
 
 def issue_token(behaviour: Behaviour, *, user_id: str, username: str, jti: str, issued_at: int, expires_at: int) -> str:
-    offset = behaviour.iat_offset_s
+    offset = behaviour.iat_offset_s + (0.25 if behaviour.fractional_numeric_dates else 0)
     claims = {
         "exp": expires_at + offset,
         "iat": issued_at + offset,

@@ -123,8 +123,8 @@ def test_token_claims_are_well_formed(issued, issued_token, profile):
     expect.that(isinstance(header.get("kid"), str) and header["kid"], "expected a kid in the header", issued)
     for claim in ("exp", "iat"):
         value = claims.get(claim)
-        expect.that(isinstance(value, int) and not isinstance(value, bool),
-                    f"expected {claim} as integer seconds, got {value!r}", issued)
+        expect.that(isinstance(value, (int, float)) and not isinstance(value, bool),
+                    f"expected {claim} as a NumericDate (a number of seconds), got {value!r}", issued)
     expect.that(claims.get("iss") == profile.token.issuer,
                 f"expected iss {profile.token.issuer!r}, got {claims.get('iss')!r}", issued)
     expect.that(isinstance(claims.get("sub"), str) and claims["sub"], "expected a non-empty sub", issued)

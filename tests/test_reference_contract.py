@@ -332,6 +332,13 @@ def _tokens_carry_extra_claims(ref):
     assert call(ref, "GET", f"{BASE}/current-user", token).status_code == 200
 
 
+def _numeric_dates_are_fractional(ref):
+    token = bearer(ref)
+    claims = unverified(token)
+    assert claims["exp"] % 1 == claims["iat"] % 1 == 0.25
+    assert call(ref, "GET", f"{BASE}/current-user", token).status_code == 200
+
+
 def _bodies_are_gzipped(ref):
     assert call(ref, "GET", f"{BASE}/certs").headers["content-encoding"] == "gzip"
 
@@ -379,6 +386,7 @@ def _cycle_is_granted_up_to_seven_days(ref):
     pytest.param({"challenge_style": "basic-first"}, _basic_challenge_comes_first, id="challenge_style=basic-first"),
     pytest.param({"kid_style": "uuid"}, _kid_is_a_uuid_of_the_key_set, id="kid_style=uuid"),
     pytest.param({"extra_token_claims": True}, _tokens_carry_extra_claims, id="extra_token_claims"),
+    pytest.param({"fractional_numeric_dates": True}, _numeric_dates_are_fractional, id="fractional_numeric_dates"),
     pytest.param({"encryption_key_listed": True}, _encryption_key_comes_first, id="encryption_key_listed"),
     pytest.param({"gzip_responses": True}, _bodies_are_gzipped, id="gzip_responses"),
     pytest.param({"connection_close": True}, _connections_are_closed, id="connection_close"),
