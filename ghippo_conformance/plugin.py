@@ -161,8 +161,10 @@ class _RunEndSweep:
         try:
             left_behind = safety.sweep_this_run(self._target)
         except (httpx.HTTPError, RateLimited) as error:
-            self._notes.append(f"could not check for keys this run left behind ({error}); list the user's keys "
-                               f"and remove those named {self._target.profile.keys.name_prefix}-{self._target.run_id}-…")
+            session.config.stash[REPORT]["sweep_error"] = why = (
+                f"could not check for keys this run left behind ({error}); list the user's keys and remove "
+                f"those named {self._target.profile.keys.name_prefix}-{self._target.run_id}-…")
+            self._notes.append(why)
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
             return
         session.config.stash[REPORT]["leftovers"] = left_behind

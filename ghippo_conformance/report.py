@@ -61,6 +61,7 @@ def build(conclusion: Conclusion, catalogue: Catalogue, target: Target, settings
         },
         # Filled by the run-end sweep, which runs after this is built (see plugin._RunEndSweep).
         "leftovers": [],
+        "sweep_error": None,
     }
 
 

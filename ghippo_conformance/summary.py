@@ -35,6 +35,8 @@ def render(report: dict[str, Any]) -> str:
     if report["leftovers"]:
         lines += ["### Keys this run could not remove", "", "They fail the run; remove them by hand:", ""]
         lines += [f"- `{key}`" for key in report["leftovers"]] + [""]
+    if report["sweep_error"]:
+        lines += ["### Keys this run could not check", "", _cell(report["sweep_error"]), ""]
     problems = [r for r in report["requirements"] if r["outcome"] in ("failed", "waived")]
     if problems:
         lines += ["### Failed and waived", "", *_table(problems, "Why", lambda r: first_line(r["reason"])), ""]

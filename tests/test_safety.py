@@ -96,7 +96,8 @@ def test_preexisting_keys_survive(full_reference, mode, tmp_path):
     assert full_reference.admin_key_ids() == before, run.output
     assert run.exit_code == 0, run.output
     if mode != ["--cleanup"]:  # a cleanup runs no test and writes no report
-        assert json.loads(report.read_text())["leftovers"] == [], run.output
+        written = json.loads(report.read_text())
+        assert written["leftovers"] == [] and written["sweep_error"] is None, run.output
 
 
 def test_limit_at_start_checks_refusal_only(full_reference, tmp_path):
@@ -197,7 +198,7 @@ def test_run_that_loses_the_deployment_says_it_could_not_check_for_leftovers(tmp
     with start(latency_s=0.03) as reference:
         before = reference.admin_key_ids()
         run = subprocess.Popen(suite_command("-q", "-k", "test_keys", "--conformance-report", str(report),
-                                             *target_args(reference)),
+                                             "--summary-md", str(tmp_path / "summary.md"), *target_args(reference)),
                                cwd=ROOT, env=suite_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 60
         while len(reference.admin_key_ids()) <= len(before) and time.monotonic() < deadline:
@@ -208,7 +209,10 @@ def test_run_that_loses_the_deployment_says_it_could_not_check_for_leftovers(tmp
     tail = output[-OUTPUT_TAIL:]
     assert run.returncode == 1, tail
     assert "could not check for keys this run left behind" in output, tail
-    assert json.loads(report.read_text())["verdict"] == "fail", tail
+    written = json.loads(report.read_text())
+    assert written["verdict"] == "fail", tail
+    assert written["sweep_error"].startswith("could not check for keys this run left behind"), written["sweep_error"]
+    assert "### Keys this run could not check" in (tmp_path / "summary.md").read_text()
 
 
 def test_read_only_says_what_it_left_out():
