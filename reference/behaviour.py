@@ -60,6 +60,8 @@ class Behaviour:
     # How bearer tokens are checked.
     verify_signature: bool = True
     accept_alg_none: bool = False
+    # A token whose signature segment is empty is taken as unsigned and trusted, whatever its alg.
+    trust_empty_signature: bool = False
     accept_hs256_public_key: bool = False
     accept_expired: bool = False
     scheme_case_sensitive: bool = False
@@ -80,6 +82,8 @@ class Behaviour:
     json_content_type: bool = True
     # The spec's details is an array of google.protobuf.Any: a google.rpc.ErrorInfo in it, not [].
     error_details: bool = False
+    # Error bodies leave details out when it is empty, as a marshaler that skips unset fields does.
+    omit_empty_error_details: bool = False
     # RFC 8259 sections 2 and 7: whitespace between tokens and \u escapes are the same JSON.
     json_style: str = "compact"
     # RFC 9110 section 8.4: gzip-coded bodies for a client whose Accept-Encoding names gzip.
@@ -97,6 +101,10 @@ class Behaviour:
     ignore_page: bool = False
     duplicate_at_page_boundary: bool = False
     drop_at_page_boundary: bool = False
+    # The list's very last user is never served (an off-by-one slice end), while total still counts it.
+    last_user_unlisted: bool = False
+    # Pages hold at most this many users whatever pageSize asks, and pagination still echoes the request.
+    silent_page_size_cap: int | None = None
     page_zero_as_first: bool = False
     page_size_zero_500: bool = False
     invalid_paging_500: bool = False
@@ -125,6 +133,8 @@ class Behaviour:
     key_limit_refusal: str = "failed-precondition"
     release_slot_on_delete: bool = True
     secret_in_list: bool = False
+    # The delete response is the deleted key's record, secret included, instead of {}.
+    secret_in_delete_response: bool = False
     deleted_key_works: bool = False
     expired_key_works: bool = False
     key_list_wrong_types: bool = False

@@ -120,7 +120,10 @@ class ApiError(Exception):
             message = f"{message}: {self.presented_token}"
         code = status if behaviour.error_code_is_http_status else self.reason.code
         details = [_error_info(code_name)] if behaviour.error_details else []
-        return status, {"code": code, "message": message, "details": details}, headers
+        body = {"code": code, "message": message, "details": details}
+        if behaviour.omit_empty_error_details and not details:
+            del body["details"]
+        return status, body, headers
 
     def _challenge(self, style: str) -> str:
         # RFC 6750 section 3: name the error only when a token was actually presented.

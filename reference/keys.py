@@ -151,8 +151,11 @@ async def delete_access_key(request: Request, deployment: Deployment) -> dict:
     owner = authenticate(request, deployment)
     if deployment.behaviour.deletes_fail:
         raise ApiError(SERVER_FAULT)  # the key stays, as when the backing store is down
+    key = deployment.keys.find(key_id)
     if not deployment.keys.delete(owner.id, key_id):
         raise ApiError(KEY_NOT_FOUND)
+    if deployment.behaviour.secret_in_delete_response:
+        return {**_key_view(key, deployment.behaviour), "token": key.secret}
     return {}
 
 

@@ -188,6 +188,10 @@ def _matching(users: tuple[User, ...], search: str, behaviour: Behaviour) -> tup
 def _page_of(users: tuple[User, ...], page: int, page_size: int, behaviour: Behaviour) -> tuple[User, ...]:
     if behaviour.ignore_page_size:
         page_size = behaviour.default_page_size
+    if behaviour.silent_page_size_cap is not None:
+        page_size = min(page_size, behaviour.silent_page_size_cap)
+    if behaviour.last_user_unlisted:
+        users = users[:-1]
     if behaviour.ignore_page:
         page = 1
     start, end = (page - 1) * page_size, page * page_size

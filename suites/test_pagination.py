@@ -56,14 +56,16 @@ def test_pagination_echoes_request(api, profile, bearer, case):
 
 @pytest.mark.requirement("PAGE-SIZE")
 @reads_the_walk
-def test_pages_are_full_but_the_last(users_walk):
-    """Every page holds at most pageSize users, and exactly pageSize on every page but the last."""
-    need_complete(users_walk)
-    size = users_walk.page_size
-    for number, page in enumerate(users_walk.pages, start=1):
-        count, last = len(items_of(page)), number == len(users_walk.pages)
-        expect.that(count <= size if last else count == size,
-                    f"page {number} of {len(users_walk.pages)} holds {count} users with pageSize {size}", page)
+def test_pages_are_full_but_the_last(users_walk, cross_walk):
+    """Every page holds at most pageSize users, and exactly pageSize on every page but the last,
+    under both walks' page sizes: a deployment that caps pageSize below the larger one shows there."""
+    for walked in (users_walk, cross_walk):
+        need_complete(walked)
+        size = walked.page_size
+        for number, page in enumerate(walked.pages, start=1):
+            count, last = len(items_of(page)), number == len(walked.pages)
+            expect.that(count <= size if last else count == size,
+                        f"page {number} of {len(walked.pages)} holds {count} users with pageSize {size}", page)
 
 
 @pytest.mark.requirement("PAGE-TOTAL")

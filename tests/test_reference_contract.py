@@ -373,8 +373,38 @@ def _cycle_is_granted_up_to_seven_days(ref):
     assert_error(call(ref, "GET", f"{BASE}/token", params={**ref.credentials, "cycle": "8"}), 400, 3)
 
 
+def _empty_signature_is_trusted(ref):
+    signing_input = bearer(ref).rpartition(".")[0]
+    assert call(ref, "GET", f"{BASE}/current-user", f"{signing_input}.").status_code == 200
+
+
+def _error_details_are_omitted(ref):
+    assert set(call(ref, "GET", f"{BASE}/users").json()) == {"code", "message"}
+
+
+def _last_user_is_on_no_page(ref):
+    body = call(ref, "GET", f"{BASE}/users", bearer(ref), params={"pageSize": 1000}).json()
+    assert len(body["items"]) == body["pagination"]["total"] - 1
+
+
+def _pages_are_capped_at_fifty(ref):
+    body = call(ref, "GET", f"{BASE}/users", bearer(ref), params={"pageSize": 100}).json()
+    assert len(body["items"]) == 50 and body["pagination"]["pageSize"] == 100
+
+
+def _delete_shows_the_secret(ref):
+    token = bearer(ref)
+    created = call(ref, "POST", CREATE_KEY, token, json={"name": "x"}).json()
+    assert call(ref, "DELETE", f"{KEYS}/{created['id']}", token).json()["token"] == created["token"]
+
+
 @pytest.mark.parametrize(("overrides", "check"), [
     pytest.param({"accept_alg_none": True}, _alg_none_is_accepted, id="accept_alg_none"),
+    pytest.param({"trust_empty_signature": True}, _empty_signature_is_trusted, id="trust_empty_signature"),
+    pytest.param({"omit_empty_error_details": True}, _error_details_are_omitted, id="omit_empty_error_details"),
+    pytest.param({"last_user_unlisted": True}, _last_user_is_on_no_page, id="last_user_unlisted"),
+    pytest.param({"silent_page_size_cap": 50}, _pages_are_capped_at_fifty, id="silent_page_size_cap=50"),
+    pytest.param({"secret_in_delete_response": True}, _delete_shows_the_secret, id="secret_in_delete_response"),
     pytest.param({"key_limit": 3}, _three_keys_are_allowed, id="key_limit=3"),
     pytest.param({"plain_text_errors": True}, _errors_are_plain_text, id="plain_text_errors"),
     pytest.param({"iat_offset_s": 3600}, _iat_is_shifted, id="iat_offset_s"),
