@@ -28,4 +28,6 @@ def params(table: str) -> list:
 
 def _marks(row: dict) -> list:
     marks = [pytest.mark.requirement(row["requirement"])] if "requirement" in row else []
-    return marks + [pytest.mark.key_slots] if row.get("key_slots") else marks
+    if row.get("key_slots"):
+        marks.append(pytest.mark.key_slots)
+    return marks

@@ -62,9 +62,11 @@ class Results:
         result = self.tests.get(report.nodeid)
         if result is None and requirement is None:
             if report.failed:
-                self.unattributed.append(f"{report.nodeid}: {failure_message(report).partition(chr(10))[0]}")
+                what = failure_message(report).partition("\n")[0]
+                self.unattributed.append(f"{report.nodeid}: {what}")
             return
-        result = result or self.tests.setdefault(report.nodeid, TestResult(report.nodeid, requirement))
+        if result is None:
+            result = self.tests[report.nodeid] = TestResult(report.nodeid, requirement)
         result.duration_s += report.duration
         if report.failed and result.outcome != "failed":
             result.outcome = "failed"

@@ -27,18 +27,25 @@ def target_args(reference):
             "--sk", reference.credentials["sk"], "--max-rps", "0"]
 
 
+def run_holding_a_key(reference, *args: str) -> subprocess.Popen:
+    """`pytest suites -q -k test_keys …` against `reference`, returned once the run holds a key of
+    its own (the reference's latency keeps each key alive for several round trips)."""
+    before = len(reference.admin_key_ids())
+    run = subprocess.Popen(suite_command("-q", "-k", "test_keys", *args, *target_args(reference)), cwd=ROOT,
+                           env=suite_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while len(reference.admin_key_ids()) <= before and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(reference.admin_key_ids()) > before, "the run never created a key"
+    return run
+
+
 @pytest.mark.parametrize("interrupt", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
 def test_interrupted_run_removes_its_keys(interrupt):
-    # Latency keeps each created key alive for several round trips, so the signal lands while
-    # the run holds keys of its own.
+    # The signal lands while the run holds keys of its own.
     with start(latency_s=0.03) as reference:
         before = reference.admin_key_ids()
-        run = subprocess.Popen(suite_command("-q", "-k", "test_keys", *target_args(reference)), cwd=ROOT,
-                               env=suite_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 60
-        while len(reference.admin_key_ids()) <= len(before) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert len(reference.admin_key_ids()) > len(before), "the run never created a key"
+        run = run_holding_a_key(reference)
         run.send_signal(interrupt)
         output, _ = run.communicate(timeout=60)
         assert reference.admin_key_ids() == before, output
@@ -63,12 +70,7 @@ def test_run_whose_workers_die_removes_their_keys():
     # the controller's run-end sweep must find and delete the orphaned keys by the run's prefix.
     with start(latency_s=0.03) as reference:
         before = reference.admin_key_ids()
-        run = subprocess.Popen(suite_command("-q", "-n", "2", "-k", "test_keys", *target_args(reference)), cwd=ROOT,
-                               env=suite_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 60
-        while len(reference.admin_key_ids()) <= len(before) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert len(reference.admin_key_ids()) > len(before), "the run never created a key"
+        run = run_holding_a_key(reference, "-n", "2")
         workers = child_processes(run.pid)
         for worker in workers:
             os.kill(worker, signal.SIGKILL)
@@ -196,14 +198,7 @@ def test_run_that_loses_the_deployment_says_it_could_not_check_for_leftovers(tmp
     # and the operator must be told to look, with the report still written.
     report = tmp_path / "report.json"
     with start(latency_s=0.03) as reference:
-        before = reference.admin_key_ids()
-        run = subprocess.Popen(suite_command("-q", "-k", "test_keys", "--conformance-report", str(report),
-                                             "--summary-md", str(tmp_path / "summary.md"), *target_args(reference)),
-                               cwd=ROOT, env=suite_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 60
-        while len(reference.admin_key_ids()) <= len(before) and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert len(reference.admin_key_ids()) > len(before), "the run never created a key"
+        run = run_holding_a_key(reference, "--conformance-report", str(report), "--summary-md", str(tmp_path / "summary.md"))
         reference.stop()
         output, _ = run.communicate(timeout=120)
     tail = output[-OUTPUT_TAIL:]
