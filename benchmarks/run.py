@@ -25,9 +25,9 @@ import statistics
 import time
 from pathlib import Path
 
-from ghippo_conformance import paths
-from ghippo_conformance.suite_process import run_suite
-from reference.server import start
+from ghippo_conformance.checks import paths
+from selftest.suite_process import run_suite
+from ghippo_reference.server import start
 
 
 NO_TEST = "no_test_is_named_this"  # a -k expression that deselects every test

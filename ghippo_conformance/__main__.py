@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from . import paths
+from ghippo_conformance.checks import paths
 
 
 def main() -> int:

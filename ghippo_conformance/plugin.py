@@ -8,18 +8,20 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from . import catalogue as catalogue_module
-from . import console, gate, preflight, profile as profile_module, report, safety, session, summary
-from .baseline import BaselineError
-from .catalogue import Catalogue
-from .generated import keep_hypothesis_cache_out_of_working_directory
-from .html_report import HtmlMatrix
-from .http import RateLimited
-from .keys import KeyLedger
-from .outcomes import NOT_APPLICABLE, Results
-from .scrub import scrub
-from .settings import Settings, add_options, resolve
-from .waivers import WaiverError
+from ghippo_conformance.verdict import catalogue as catalogue_module
+from ghippo_conformance.reports import console, json_report as report, markdown as summary
+from ghippo_conformance.verdict import gate
+from ghippo_conformance.target import preflight, profile as profile_module, safety, session
+from ghippo_conformance.verdict.baseline import BaselineError
+from ghippo_conformance.verdict.catalogue import Catalogue
+from ghippo_conformance.checks.generated import keep_hypothesis_cache_out_of_working_directory
+from ghippo_conformance.reports.html import HtmlMatrix
+from ghippo_conformance.target.http import RateLimited
+from ghippo_conformance.checks.keys import KeyLedger
+from ghippo_conformance.verdict.outcomes import NOT_APPLICABLE, Results
+from ghippo_conformance.target.scrub import scrub
+from ghippo_conformance.target.settings import Settings, add_options, resolve
+from ghippo_conformance.verdict.waivers import WaiverError
 
 TARGET = pytest.StashKey[session.Target]()
 SETTINGS = pytest.StashKey[Settings]()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ghippo_conformance import expect, paths
+from ghippo_conformance.checks import expect, paths
 
 
 @pytest.fixture(scope="session", params=["users", "current_user"])

@@ -5,10 +5,10 @@ import pytest
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from ghippo_conformance import cases, expect, schemas
-from ghippo_conformance.expect import refused
-from ghippo_conformance.pages import first_page
-from ghippo_conformance.generated import READ_ONLY_OPERATIONS, bounded, read_only_schema, send
+from ghippo_conformance.checks import cases, expect, schemas
+from ghippo_conformance.checks.expect import refused
+from ghippo_conformance.checks.pages import first_page
+from ghippo_conformance.checks.generated import READ_ONLY_OPERATIONS, bounded, read_only_schema, send
 
 any_input = read_only_schema(GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 valid_input = read_only_schema(GenerationMode.POSITIVE)

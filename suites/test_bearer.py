@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from ghippo_conformance import cases, expect, tokens
-from ghippo_conformance.expect import refused
-from ghippo_conformance.pages import first_page
+from ghippo_conformance.checks import cases, expect, tokens
+from ghippo_conformance.checks.expect import refused
+from ghippo_conformance.checks.pages import first_page
 
 
 @pytest.mark.requirement("AUTH-MISSING")

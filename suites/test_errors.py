@@ -2,7 +2,7 @@
 
 import pytest
 
-from ghippo_conformance import expect
+from ghippo_conformance.checks import expect
 
 # Requests that should draw an error from any Ghippo deployment; the status is other requirements'
 # concern. No unknown path here: an ingress, not Ghippo, may answer that one.

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from ghippo_conformance import expect
-from ghippo_conformance.keys import authenticate_with
-from ghippo_conformance.waiting import until_it_holds
+from ghippo_conformance.checks import expect
+from ghippo_conformance.checks.keys import authenticate_with
+from ghippo_conformance.checks.waiting import until_it_holds
 
 pytestmark = pytest.mark.key_slots
 

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from ghippo_conformance import cases, expect
-from ghippo_conformance.pages import items_of, total_of, walk
+from ghippo_conformance.checks import cases, expect
+from ghippo_conformance.checks.pages import items_of, total_of, walk
 
 
 # Under xdist, the tests that read a walk run on one worker, which walks the users once.

@@ -5,8 +5,8 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from ghippo_conformance import cases, expect, tokens
-from ghippo_conformance.pages import first_page
+from ghippo_conformance.checks import cases, expect, tokens
+from ghippo_conformance.checks.pages import first_page
 
 
 def request_token(api, profile, **params):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 
-from ghippo_conformance.paths import ROOT
-from ghippo_conformance.suite_process import suite_command, suite_environment
+from ghippo_conformance.checks.paths import ROOT
+from selftest.suite_process import suite_command, suite_environment
 
 
 @dataclass(frozen=True)

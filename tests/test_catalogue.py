@@ -8,7 +8,11 @@ import tomllib
 
 import pytest
 
-from ghippo_conformance import cases, catalogue, paths, profile, schemas
+from ghippo_conformance.checks import cases, paths, schemas
+
+from ghippo_conformance.verdict import catalogue
+
+from ghippo_conformance.target import profile
 from suite_runner import ROOT
 
 # A test names its requirement in a marker, a case row in a `requirement` field.

@@ -4,11 +4,13 @@ import datetime
 
 import pytest
 
-from ghippo_conformance import catalogue, gate, paths, waivers
-from ghippo_conformance.baseline import Baseline, compare
-from ghippo_conformance.outcomes import Results, TestResult
-from ghippo_conformance.redact import Redactor
-from ghippo_conformance.waivers import Waiver, WaiverError
+from ghippo_conformance.verdict import catalogue, gate, waivers
+
+from ghippo_conformance.checks import paths
+from ghippo_conformance.verdict.baseline import Baseline, compare
+from ghippo_conformance.verdict.outcomes import Results, TestResult
+from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.verdict.waivers import Waiver, WaiverError
 
 CATALOGUE = catalogue.load()
 MUST, SHOULD = "TOKEN-ISSUE", "SCHEMA-ERROR"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ghippo_conformance.paths import ROOT
-from ghippo_conformance.suite_process import SuiteRun, suite_environment
+from ghippo_conformance.checks.paths import ROOT
+from selftest.suite_process import SuiteRun, suite_environment
 
 # One worker builds the wheel once and runs the suite once for every test here.
 pytestmark = pytest.mark.xdist_group("installed")
@@ -84,8 +84,8 @@ def test_the_installed_run_imports_the_package_and_the_reference_from_the_instal
     """With the run's interpreter and environment, from an empty folder as the run's was (its own,
     so the probe leaves nothing in the run's): the package, its data and the reference all resolve
     inside the install, so no checkout stood in for them."""
-    probe = ("import ghippo_conformance, reference; from ghippo_conformance import paths; "
-             "print(ghippo_conformance.__file__, reference.__file__, paths.ROOT, sep='\\n')")
+    probe = ("import ghippo_conformance, ghippo_reference; from ghippo_conformance.checks import paths; "
+             "print(ghippo_conformance.__file__, ghippo_reference.__file__, paths.ROOT, sep='\\n')")
     completed = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=installed_run.environment,
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, _tail(completed)

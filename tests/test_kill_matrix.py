@@ -5,8 +5,8 @@ import warnings
 
 import pytest
 
-from ghippo_conformance import matrix
-from reference import variants
+from selftest import matrix
+from selftest import variants
 
 RUNS = matrix.planned_runs(variants.load())
 # One xdist worker runs them all, so the session's matrix is computed once (needs --dist loadgroup).

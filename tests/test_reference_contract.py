@@ -14,9 +14,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from reference.behaviour import Behaviour
-from reference.server import start
-from reference.signing import issue_token
+from ghippo_reference.behaviour import Behaviour
+from ghippo_reference.server import start
+from ghippo_reference.signing import issue_token
 
 BASE = "/apis/ghippo.io/v1alpha1"
 CREATE_KEY, KEYS = f"{BASE}/current-user/accesstoken", f"{BASE}/current-user/accesstokens"

@@ -14,10 +14,12 @@ import httpx
 import jwt
 import pytest
 
-from ghippo_conformance import catalogue, schemas
-from ghippo_conformance.redact import mask as mask_of
-from reference.server import start
-from reference.signing import signing_key
+from ghippo_conformance.verdict import catalogue
+
+from ghippo_conformance.checks import schemas
+from ghippo_conformance.target.redact import mask as mask_of
+from ghippo_reference.server import start
+from ghippo_reference.signing import signing_key
 from suite_runner import run_suite
 
 FAILING = "TOKEN-DEFAULT-EXPIRY"

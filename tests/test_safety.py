@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reference.behaviour import Behaviour
-from reference.server import start
-from ghippo_conformance import suite_process
-from ghippo_conformance.suite_process import suite_command, suite_environment
+from ghippo_reference.behaviour import Behaviour
+from ghippo_reference.server import start
+from selftest import suite_process
+from selftest.suite_process import suite_command, suite_environment
 from suite_runner import ROOT, run_suite
 
 API = "/apis/ghippo.io/v1alpha1"

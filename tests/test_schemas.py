@@ -12,9 +12,9 @@ import schemathesis
 from hypothesis import given, settings, strategies as st
 from jsonschema import Draft202012Validator
 
-from ghippo_conformance import cases
-from ghippo_conformance.paths import DOCUMENTATION, SCHEMAS
-from ghippo_conformance.schemas import BASE_URI, OPENAPI, errors, schema_files, validator
+from ghippo_conformance.checks import cases
+from ghippo_conformance.checks.paths import DOCUMENTATION, SCHEMAS
+from ghippo_conformance.checks.schemas import BASE_URI, OPENAPI, errors, schema_files, validator
 
 NEGATIVES = cases.load("schema-negatives")  # checked against schemas/case-table.json on loading
 NEGATIVE_PARAMS = cases.params("schema-negatives")

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from reference.server import start
+from ghippo_reference.server import start
 from suite_runner import run_suite
 
 UNREACHABLE, TLS_FAILURE, NOT_GHIPPO, CREDENTIALS_REFUSED, USAGE_ERROR = 10, 11, 12, 13, 4

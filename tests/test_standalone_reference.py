@@ -1,4 +1,4 @@
-"""`python -m reference` in one process and `pytest --base-url …` in another give the embedded run's result."""
+"""`python -m ghippo_reference` in one process and `pytest --base-url …` in another give the embedded run's result."""
 
 import json
 import shlex
@@ -13,7 +13,7 @@ from suite_runner import ROOT, run_suite
 @pytest.fixture(scope="module")
 def standalone_command():
     """The pytest command line the standalone reference prints for its user."""
-    server = subprocess.Popen([sys.executable, "-m", "reference", "--port", "0"], cwd=ROOT,
+    server = subprocess.Popen([sys.executable, "-m", "ghippo_reference", "--port", "0"], cwd=ROOT,
                               stdout=subprocess.PIPE, text=True)
     try:
         command = next(line for line in server.stdout if line.strip().startswith("pytest "))

@@ -1,12 +1,16 @@
-"""reference/variants.toml is sound data: every MUST and SHOULD has a defect that kills it, every
+"""selftest/variants.toml is sound data: every MUST and SHOULD has a defect that kills it, every
 ID it names exists, every run checks something, and malformed variant tables are refused."""
 
 import pytest
 
-from ghippo_conformance import catalogue, matrix, profile
-from ghippo_conformance.schemas import errors
-from reference import variants
-from reference.behaviour import for_profile
+from ghippo_conformance.verdict import catalogue
+
+from selftest import matrix
+
+from ghippo_conformance.target import profile
+from ghippo_conformance.checks.schemas import errors
+from selftest import variants
+from ghippo_reference.behaviour import for_profile
 
 VARIANTS = variants.load()
 CATALOGUE = catalogue.load()

@@ -1,0 +1,80 @@
+"""The keys this run creates on the deployment, and nothing else.
+
+Every key is named `<prefix>-<run id>-<purpose>` and remembered by id; `delete_created` removes
+exactly those. Keys the user held before the run are never touched.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from ghippo_conformance.target.http import Api, Exchange
+from ghippo_conformance.target.profile import Section
+
+
+def expired_at(profile: Section, epoch_s: float) -> str:
+    """An expiredAt value in the profile's format."""
+    if profile.keys.expired_at_format == "rfc3339":
+        return datetime.fromtimestamp(epoch_s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(int(epoch_s))
+
+
+class KeyLedger:
+    def __init__(self, api: Api, profile: Section, bearer: str, run_id: str) -> None:
+        self._api = api
+        self._profile = profile
+        self._bearer = bearer
+        self.prefix = f"{profile.keys.name_prefix}-{run_id}-"
+        self.created: dict[str, str] = {}  # id -> name
+
+    def list(self) -> Exchange:
+        return self._api.get(self._profile.paths.list_keys, bearer=self._bearer)
+
+    def held(self) -> list[dict[str, Any]]:
+        """The keys the user holds now (an empty list if the list cannot be read)."""
+        body = self.list().json()
+        items = body.get("items") if isinstance(body, dict) else None
+        return [k for k in items if isinstance(k, dict)] if isinstance(items, list) else []
+
+    def free_slots(self) -> int | None:
+        """How many more keys the user may hold, or None when the profile sets no limit."""
+        limit = self._profile.keys.get("limit")
+        return None if limit is None else limit - len(self.held())
+
+    def create(self, purpose: str, *, expires_in_s: float | None = None) -> Exchange:
+        name = self.prefix + purpose
+        body = {"name": name, "expiredAt": ""}
+        if expires_in_s is not None:
+            body["expiredAt"] = expired_at(self._profile, time.time() + expires_in_s)
+        exchange = self._api.send("POST", self._profile.paths.create_key, json_body=body,
+                                  bearer=self._bearer)
+        self.adopt(exchange, name)
+        return exchange
+
+    def adopt(self, exchange: Exchange, name: str) -> None:
+        """Remember a key an exchange created, so teardown removes it whatever the test did."""
+        body = exchange.json()
+        if exchange.status < 300 and isinstance(body, dict) and isinstance(body.get("id"), str):
+            self.created[body["id"]] = name
+
+    def delete(self, key_id: str) -> Exchange:
+        exchange = self._api.send("DELETE", self._profile.paths.delete_key.format(id=key_id),
+                                  bearer=self._bearer)
+        if exchange.status < 300:
+            self.created.pop(key_id, None)
+        return exchange
+
+    def delete_created(self) -> None:
+        """Delete every key this run created (what survives, the run-end sweep reports)."""
+        for key_id in list(self.created):
+            self.delete(key_id)
+
+
+def authenticate_with(api: Api, profile: Section, created: dict[str, Any]) -> Exchange:
+    """Use a created key the way its flow does: exchange the pair for a token (AK/SK flow), or
+    present the key as the bearer (access-key flow). 200 means the key still works."""
+    if profile.flow == "aksk":
+        return api.get(profile.paths.token, params={"ak": created["id"], "sk": created["token"]})
+    return api.get(profile.paths.users, params={"pageSize": 1}, bearer=created["token"])

@@ -1,0 +1,101 @@
+"""The JSON conformance report (--conformance-report): what was run against what, and how it went.
+
+The document built here is also what the Markdown summary, the HTML matrix and the console's
+verdict block render, so no two of them can disagree. It validates against
+schemas/conformance-report.json.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ghippo_conformance import __version__
+from ghippo_conformance.verdict.catalogue import Catalogue
+from ghippo_conformance.verdict.gate import Conclusion
+from ghippo_conformance.verdict.outcomes import RequirementResult, TestResult, counts
+from ghippo_conformance.target.session import Target
+from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.verdict.waivers import WaiverUse
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _seed(given: Any) -> int | str:
+    """The seed as hypothesis uses it: --hypothesis-seed arrives as text, an integer when it parses."""
+    try:
+        return int(given)
+    except ValueError:
+        return str(given)
+
+
+def build(conclusion: Conclusion, catalogue: Catalogue, target: Target, settings: Settings, *,
+          started: str, seed: Any) -> dict[str, Any]:
+    comparison = conclusion.comparison
+    return {
+        "suite_version": __version__,
+        "catalogue_version": catalogue.version,
+        "profile": target.profile.as_dict(),
+        "target": {"base_url": target.base_url, "embedded_reference": target.embedded is not None},
+        "started": started,
+        "finished": now(),
+        "seed": _seed(seed),
+        "options": {"strict": settings.strict, "certify": settings.certify},
+        "verdict": conclusion.verdict,
+        "reasons": conclusion.reasons,
+        "counts": counts(conclusion.table),
+        "requirements": [_requirement(entry) for entry in conclusion.table.values()],
+        "waivers": [_waiver(use) for use in conclusion.waivers],
+        "baseline": comparison and {
+            "path": comparison.baseline.path,
+            "started": comparison.baseline.started,
+            "regressions": comparison.regressions,
+            "fixes": comparison.fixes,
+            "unchanged_failures": comparison.unchanged_failures,
+        },
+        # Filled by the run-end sweep, which runs after this is built (see plugin._RunEndSweep).
+        "leftovers": [],
+        "sweep_error": None,
+    }
+
+
+# What the report repeats from the catalogue, so that it reads on its own.
+_CATALOGUE_FIELDS = ("id", "level", "area", "statement", "source")
+
+
+def _requirement(entry: RequirementResult) -> dict[str, Any]:
+    return {
+        **{name: getattr(entry.requirement, name) for name in _CATALOGUE_FIELDS},
+        "outcome": entry.outcome,
+        "reason": entry.reason,
+        "tests": [_test(test) for test in entry.tests],
+    }
+
+
+def _test(test: TestResult) -> dict[str, Any]:
+    fields = asdict(test)
+    del fields["requirement"]  # the entry it sits in says so
+    return fields
+
+
+def _waiver(use: WaiverUse) -> dict[str, Any]:
+    return {**asdict(use.waiver), "expires": use.waiver.expires.isoformat(), "status": use.status,
+            "waived_tests": use.waived_tests}
+
+
+def write_text(path: str, text: str, redact: Callable[[str], str]) -> None:
+    """Write one report file. Its content was redacted as it was gathered; the redactor runs once
+    more over the whole text because a secret in any written file is the one unrecoverable bug."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(redact(text), encoding="utf-8")
+
+
+def write(path: str, report: dict[str, Any], redact: Callable[[str], str]) -> None:
+    write_text(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n", redact)

@@ -1,0 +1,58 @@
+"""The Markdown summary (--summary-md): the requirement matrix, short enough for a CI job summary
+or a pull-request comment. Problems come first; the full matrix folds away under <details>."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ghippo_conformance.reports.views import BASELINE_LISTS, by_area, first_line, headline
+
+_ICON = {"passed": "✅", "failed": "❌", "waived": "⚠️", "skipped": "⏭️", "not-applicable": "➖"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(requirements: list[dict[str, Any]], last: str, value: Callable[[dict[str, Any]], str]) -> list[str]:
+    lines = [f"| Requirement | Level | Outcome | {last} |", "|---|---|---|---|"]
+    lines += [f"| `{r['id']}` | {r['level']} | {_ICON[r['outcome']]} {r['outcome']} | {_cell(value(r))} |"
+              for r in requirements]
+    return lines
+
+
+def _id_list(title: str, ids: list[str]) -> str:
+    return f"**{title}** ({len(ids)}): " + (", ".join(f"`{i}`" for i in ids) or "none")
+
+
+def render(report: dict[str, Any]) -> str:
+    verdict = report["verdict"]
+    lines = [f"## {'✅' if verdict == 'pass' else '❌'} Ghippo conformance: {verdict}", "",
+             headline(report), ""]
+    lines += [f"- {_cell(reason)}" for reason in report["reasons"]]
+    lines += [""] if report["reasons"] else []
+    if report["leftovers"]:
+        lines += ["### Keys this run could not remove", "", "They fail the run; remove them by hand:", ""]
+        lines += [f"- `{key}`" for key in report["leftovers"]] + [""]
+    if report["sweep_error"]:
+        lines += ["### Keys this run could not check", "", _cell(report["sweep_error"]), ""]
+    problems = [r for r in report["requirements"] if r["outcome"] in ("failed", "waived")]
+    if problems:
+        lines += ["### Failed and waived", "", *_table(problems, "Why", lambda r: first_line(r["reason"])), ""]
+    comparison = report["baseline"]
+    if comparison:
+        lines += [f"### Against the baseline ({comparison['started']})", ""]
+        for title, key in BASELINE_LISTS:
+            lines += [_id_list(title, comparison[key]), ""]
+    waivers = report["waivers"]
+    if waivers:
+        lines += ["### Waivers", "", "| Requirement | Status | Owner | Expires | Reason |", "|---|---|---|---|---|"]
+        lines += [f"| `{w['requirement']}`{' ' + _cell(w['test']) if w['test'] else ''} | {w['status']} "
+                  f"| {_cell(w['owner'])} | {w['expires']} | {_cell(w['reason'])} |" for w in waivers]
+        lines += [""]
+    lines += [f"<details><summary>All {len(report['requirements'])} requirements</summary>", ""]
+    for area, requirements in by_area(report).items():
+        lines += [f"#### {area}", "", *_table(requirements, "Statement", lambda r: r["statement"]), ""]
+    lines += ["</details>", ""]
+    return "\n".join(lines)

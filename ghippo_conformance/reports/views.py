@@ -1,0 +1,35 @@
+"""What the human reports (Markdown, HTML, console) share when they show a conformance report:
+requirements grouped by area, one line saying what ran against what, the counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ghippo_conformance.verdict.outcomes import OUTCOMES
+
+# The baseline comparison's lists, each with its heading.
+BASELINE_LISTS = (("Regressions", "regressions"), ("Fixed", "fixes"), ("Unchanged failures", "unchanged_failures"))
+
+
+def by_area(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The requirements grouped by area, areas and requirements in catalogue order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for requirement in report["requirements"]:
+        groups.setdefault(requirement["area"], []).append(requirement)
+    return groups
+
+
+def counts_line(report: dict[str, Any]) -> str:
+    return ", ".join(f"{report['counts'][outcome]} {outcome}" for outcome in OUTCOMES)
+
+
+def headline(report: dict[str, Any]) -> str:
+    target = report["target"]
+    where = " (embedded reference)" if target["embedded_reference"] else ""
+    return (f"Profile {report['profile']['name']} against {target['base_url']}{where}; "
+            f"suite {report['suite_version']}, catalogue {report['catalogue_version']}, "
+            f"seed {report['seed']}. Requirements: {counts_line(report)}.")
+
+
+def first_line(text: str) -> str:
+    return text.partition("\n")[0]

@@ -1,0 +1,83 @@
+"""Leaving the deployment as the run found it: read-only and dry runs, cleanup of earlier runs'
+keys, removal of this run's keys even when interrupted, and key-slot tests kept serial under xdist."""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections import Counter
+
+import pytest
+
+from ghippo_conformance.target import cleanup
+from ghippo_conformance.checks.keys import KeyLedger
+from ghippo_conformance.target.session import Target
+
+KEY_SLOTS_GROUP = "key-slots"
+LOADGROUP = "ghippo_loadgroup"  # workerinput key: the controller schedules by xdist_group
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def configure(config: pytest.Config, target: Target) -> None:
+    """Called by the plugin once the target is open."""
+    # SIGTERM (a CI job cancelled, a pod stopped) ends the run the way Ctrl-C does, so session
+    # teardown still deletes the keys the run created.
+    signal.signal(signal.SIGTERM, _interrupt)
+    if getattr(config.option, "dist", "no") == "load":
+        # Tests that create keys share the user's quota: loadgroup keeps them on one worker.
+        config.option.dist = "loadgroup"
+    if getattr(config, "workerinput", {}).get(LOADGROUP):
+        config.option.loadgroup = True  # read by xdist's worker when it collects
+    if config.getoption("cleanup"):
+        ledger = KeyLedger(target.api, target.profile, target.bearer, target.run_id)
+        swept = cleanup.sweep(ledger, cleanup.run_prefix_pattern(target.profile))
+        lines = [f"removed {key}" for key in swept.removed] + [f"could NOT remove {key}" for key in swept.failed]
+        summary = "; ".join(lines) or "no key left behind by an earlier run"
+        pytest.exit(f"cleanup of {target.base_url}: {summary}", returncode=1 if swept.failed else 0)
+
+
+def state_changing(item: pytest.Item) -> bool:
+    return item.get_closest_marker("key_slots") is not None
+
+
+def group_and_filter(config: pytest.Config, items: list[pytest.Item], requirement_of) -> list[str]:
+    """Group key-slot tests for xdist; under --read-only, deselect them. Returns a note for the
+    terminal summary (empty when nothing was left out)."""
+    for item in items:
+        if state_changing(item):
+            item.add_marker(pytest.mark.xdist_group(KEY_SLOTS_GROUP))
+    if not config.getoption("read_only"):
+        return []
+    left_out = [item for item in items if state_changing(item)]
+    items[:] = [item for item in items if not state_changing(item)]
+    config.hook.pytest_deselected(items=left_out)
+    if not left_out:
+        return []
+    covered = {requirement_of(item) for item in left_out}
+    still_checked = covered & {requirement_of(item) for item in items}
+    note = (f"read-only: left out {len(left_out)} tests that create, change or delete keys; "
+            f"unchecked: {', '.join(sorted(covered - still_checked)) or 'none'}")
+    if still_checked:
+        note += f"; checked only in part (their other cases ran): {', '.join(sorted(still_checked))}"
+    return [note]
+
+
+def sweep_this_run(target: Target) -> list[str]:
+    """Delete keys of this run that survived their tests (a worker died, a run was interrupted)."""
+    ledger = KeyLedger(target.api, target.profile, target.bearer, target.run_id)
+    swept = cleanup.sweep(ledger, cleanup.run_prefix_pattern(target.profile, target.run_id))
+    return swept.failed
+
+
+def planned_requests(target: Target) -> list[str]:
+    """The state-changing requests of a dry run, by endpoint, with how often each was sent."""
+    templates = [(re.compile("^" + re.escape(path).replace(r"\{id\}", "[^/]+") + "$"), path)
+                 for path in target.profile.paths.as_dict().values()]
+    counted = Counter(
+        f"{method} {next((template for pattern, template in templates if pattern.match(path)), path)}"
+        for method, path in target.api.state_changes)
+    return [f"{count} x {request}" for request, count in sorted(counted.items())]
+

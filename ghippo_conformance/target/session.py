@@ -1,0 +1,83 @@
+"""The deployment under test for this run: its URL, profile, credentials and bearer.
+
+Resolved once in pytest_configure, before collection, because schemathesis fixes its base URL
+when tests are collected. Without --base-url the embedded reference is started here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from ghippo_conformance.target import preflight
+from ghippo_conformance.target.http import Api
+from ghippo_conformance.target.preflight import Credentials
+from ghippo_conformance.target.profile import Section
+from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.target.settings import Settings
+
+
+@dataclass
+class Target:
+    base_url: str
+    profile: Section
+    credentials: Credentials
+    api: Api
+    bearer: str
+    run_id: str
+    embedded: Any = field(default=None, repr=False)  # the running reference, when embedded
+
+    @property
+    def redact(self) -> Redactor:
+        return self.api.redact
+
+
+def start_embedded_reference(profile: Section) -> tuple[Any, Credentials]:
+    """Start the reference deployment on loopback, shaped by the profile's flow and limits."""
+    from ghippo_reference.behaviour import for_profile
+    from ghippo_reference.server import start
+
+    running = start(for_profile(profile))
+    return running, Credentials(**running.credentials)
+
+
+def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] | None) -> Target:
+    """Connect to the deployment (starting the reference if none is given) and run the check.
+
+    `shared` carries what the xdist controller already decided (URL, credentials, run id), so
+    every worker tests the same deployment as the same user, each with a bearer of its own."""
+    embedded = None
+    if shared:
+        base_url, credentials, run_id = shared["base_url"], Credentials(**shared["credentials"]), shared["run_id"]
+    elif settings.base_url and not settings.dry_run:
+        base_url, run_id = settings.base_url, secrets.token_hex(4)
+        credentials = preflight.credentials_for(profile, settings)
+    else:
+        embedded, credentials = start_embedded_reference(profile)
+        base_url, run_id = embedded.base_url, secrets.token_hex(4)
+    redactor = Redactor()
+    redactor.add(credentials.sk)
+    redactor.add(credentials.access_key)
+    api = preflight.new_api(settings, base_url, redactor)
+    try:
+        # A worker's controller has already checked the deployment: the worker only needs a bearer.
+        bearer = (preflight.own_bearer if shared else preflight.check)(api, profile, credentials)
+    except preflight.PreflightError:
+        api.close()
+        if embedded:
+            embedded.stop()
+        raise
+    return Target(base_url, profile, credentials, api, bearer, run_id, embedded)
+
+
+def shareable(target: Target) -> dict[str, Any]:
+    """What an xdist worker needs to reach the same deployment (plain data: it crosses processes)."""
+    credentials = {k: v for k, v in vars(target.credentials).items() if v is not None}
+    return {"base_url": target.base_url, "credentials": credentials, "run_id": target.run_id}
+
+
+def close(target: Target) -> None:
+    target.api.close()
+    if target.embedded:
+        target.embedded.stop()

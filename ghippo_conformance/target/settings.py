@@ -1,0 +1,112 @@
+"""The suite's command-line options, each with an environment fallback so secrets stay off
+command lines. Precedence: command line, then environment, then the default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from ghippo_conformance.target.profile import DEFAULT_PROFILE
+
+# Gentle enough not to trip a deployment's own rate limiting from one process.
+GENTLE_RPS = 20.0
+
+# (option, environment variable, help); secrets come first so nobody has to type them.
+_STRING_OPTIONS = [
+    ("--base-url", "GHIPPO_BASE_URL", "the deployment; absent: start the embedded reference"),
+    ("--profile", "GHIPPO_PROFILE", f"built-in profile name or profile file (default {DEFAULT_PROFILE})"),
+    ("--ak", "GHIPPO_AK", "AK of a pre-provisioned key pair (AK/SK flow)"),
+    ("--sk", "GHIPPO_SK", "SK of a pre-provisioned key pair (AK/SK flow)"),
+    ("--access-key", "GHIPPO_ACCESS_KEY", "a pre-provisioned access key (access-key flow)"),
+    ("--ca-bundle", "GHIPPO_CA_BUNDLE", "CA bundle to verify the deployment's certificate"),
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str | None
+    profile: str
+    profile_overrides: list[str]
+    ak: str | None
+    sk: str | None
+    access_key: str | None
+    verify: bool | str
+    request_timeout: float
+    max_rps: float | None
+    conformance_report: str | None
+    summary_md: str | None
+    waivers: str | None
+    baseline: str | None
+    strict: bool
+    certify: bool
+    read_only: bool
+    dry_run: bool
+    cleanup: bool
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ghippo", "Ghippo access-key API conformance")
+    for flag, env, text in _STRING_OPTIONS:
+        group.addoption(flag, default=None, help=f"{text} [env {env}]")
+    group.addoption("--profile-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override one profile value, e.g. paths.token=/api/v1/cube/key/token")
+    group.addoption("--insecure", action="store_true", help="do not verify TLS certificates")
+    group.addoption("--request-timeout", type=float, default=10.0, metavar="S",
+                    help="per-request timeout in seconds (default 10)")
+    group.addoption("--max-rps", type=float, default=None, metavar="N",
+                    help=f"at most N requests per second per process, 0 for no limit (default "
+                         f"{GENTLE_RPS:g} against --base-url, none against the embedded reference)")
+    group.addoption("--conformance-report", default=None, metavar="PATH",
+                    help="write the JSON conformance report to PATH")
+    group.addoption("--summary-md", default=None, metavar="PATH",
+                    help="write the requirement matrix as Markdown to PATH (a CI job summary)")
+    group.addoption("--waivers", default=None, metavar="FILE",
+                    help="TOML file of waived failures, each with a reason, an owner and an expiry")
+    group.addoption("--baseline", default=None, metavar="PREVIOUS.json",
+                    help="an earlier conformance report: a requirement that passed there and fails now "
+                         "fails the run")
+    group.addoption("--certify", action="store_true",
+                    help="certification run: a skipped or waived MUST fails the run too")
+    group.addoption("--read-only", action="store_true",
+                    help="leave out every test that creates, changes or deletes anything")
+    group.addoption("--dry-run", action="store_true",
+                    help="send nothing to the deployment: run against the embedded reference and list "
+                         "every state-changing request the run would make")
+    group.addoption("--cleanup", action="store_true",
+                    help="delete the keys earlier interrupted runs left behind (by their name), list "
+                         "them, and run no test")
+    # --strict is pytest's own flag (strict markers and config); the suite reads it too: with it,
+    # a failed SHOULD also fails the run.
+
+
+def resolve(config: pytest.Config) -> Settings:
+    def value(flag: str, env: str) -> str | None:
+        return config.getoption(flag.lstrip("-").replace("-", "_")) or os.environ.get(env) or None
+
+    given = {flag: value(flag, env) for flag, env, _ in _STRING_OPTIONS}
+    ca_bundle = given["--ca-bundle"]
+    max_rps = config.getoption("max_rps")
+    if max_rps is None and given["--base-url"]:
+        max_rps = GENTLE_RPS
+    return Settings(
+        base_url=given["--base-url"].rstrip("/") if given["--base-url"] else None,
+        profile=given["--profile"] or DEFAULT_PROFILE,
+        profile_overrides=list(config.getoption("profile_set")),
+        ak=given["--ak"],
+        sk=given["--sk"],
+        access_key=given["--access-key"],
+        verify=False if config.getoption("insecure") else (ca_bundle or True),
+        request_timeout=config.getoption("request_timeout"),
+        max_rps=max_rps or None,
+        conformance_report=config.getoption("conformance_report"),
+        summary_md=config.getoption("summary_md"),
+        waivers=config.getoption("waivers"),
+        baseline=config.getoption("baseline"),
+        strict=bool(config.getoption("strict", False)),
+        certify=config.getoption("certify"),
+        read_only=config.getoption("read_only"),
+        dry_run=config.getoption("dry_run"),
+        cleanup=config.getoption("cleanup"),
+    )

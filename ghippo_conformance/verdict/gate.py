@@ -1,0 +1,74 @@
+"""The release gate: requirement outcomes after waivers, the baseline comparison, and the verdict.
+
+The verdict is `fail` when a MUST failed (a SHOULD too with --strict), when --certify meets a
+skipped or waived MUST, when a requirement regressed from the baseline, or when a waiver expired
+or went stale. Each of these is one sentence in `reasons`; the exit status follows the verdict.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from ghippo_conformance.verdict import baseline as baseline_module, waivers as waivers_module
+from ghippo_conformance.verdict.baseline import Baseline, Comparison
+from ghippo_conformance.verdict.catalogue import Catalogue
+from ghippo_conformance.verdict.outcomes import RequirementResult, Results
+from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.verdict.waivers import Waiver, WaiverUse
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the gate reads besides the results: waivers and a baseline, checked before any test runs."""
+
+    waivers: list[Waiver]
+    waiver_file: str | None
+    baseline: Baseline | None
+    strict: bool
+    certify: bool
+
+
+def load_inputs(settings: Settings, catalogue: Catalogue) -> Inputs:
+    """Raises WaiverError or BaselineError (usage errors) for a file that cannot be used."""
+    return Inputs(
+        waivers=waivers_module.load(settings.waivers, catalogue) if settings.waivers else [],
+        waiver_file=settings.waivers,
+        baseline=baseline_module.load(settings.baseline) if settings.baseline else None,
+        strict=settings.strict,
+        certify=settings.certify,
+    )
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    table: dict[str, RequirementResult]
+    waivers: list[WaiverUse]
+    comparison: Comparison | None
+    verdict: str  # "pass" or "fail"
+    reasons: list[str]
+
+
+def conclude(results: Results, catalogue: Catalogue, inputs: Inputs, *, today: datetime.date) -> Conclusion:
+    uses = waivers_module.apply(inputs.waivers, results, today=today, path=inputs.waiver_file)
+    table = results.by_requirement(catalogue)
+    comparison = baseline_module.compare(inputs.baseline, table) if inputs.baseline else None
+    reasons = [
+        *_requirement_reasons(table, strict=inputs.strict, certify=inputs.certify),
+        *(f"{rid} regressed: it passed in the baseline {inputs.baseline.path} and fails now"
+          for rid in (comparison.regressions if comparison else ())),
+        *(use.problem for use in uses if use.problem),
+        *(f"{failure}: a failure outside any requirement, so the run cannot vouch for the deployment"
+          for failure in results.unattributed),
+    ]
+    return Conclusion(table, uses, comparison, "fail" if reasons else "pass", reasons)
+
+
+def _requirement_reasons(table: dict[str, RequirementResult], *, strict: bool, certify: bool):
+    failing_levels = ("MUST", "SHOULD") if strict else ("MUST",)
+    for entry in table.values():
+        level, rid = entry.requirement.level, entry.requirement.id
+        if entry.outcome == "failed" and level in failing_levels:
+            yield f"{level} {rid} failed: {entry.reason}"
+        elif certify and level == "MUST" and entry.outcome in ("skipped", "waived"):
+            yield f"MUST {rid} was {entry.outcome}, and a certification run (--certify) admits no exceptions"

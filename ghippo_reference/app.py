@@ -1,0 +1,161 @@
+"""The HTTP surface: the route table, how every response body is written, and the error pages.
+
+Handlers return plain dicts; `_render` alone decides how JSON goes out, so the knobs that change
+the shape of every response (extra fields, field order, content type) live in one place.
+"""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ghippo_reference.behaviour import Behaviour
+from ghippo_reference.errors import NO_ROUTE, SERVER_FAULT, ApiError
+from ghippo_reference.keys import create_access_key, delete_access_key, exchange_key_pair, list_access_keys
+from ghippo_reference.signing import key_set
+from ghippo_reference.state import Deployment
+from ghippo_reference.users import current_user, list_users
+
+BASE_PATH = "/apis/ghippo.io/v1alpha1"
+# The documentation names this path for the token exchange but its example calls BASE_PATH/token.
+DOCUMENTED_TOKEN_PATH = "/api/v1/cube/key/token"
+_EXTRA_FIELD = {"x-extra": "ignored by conforming clients"}
+# json.dumps arguments by Behaviour.json_style: one line of raw UTF-8, or indented with \u escapes.
+_JSON_STYLES = {
+    "compact": {"ensure_ascii": False, "separators": (",", ":")},
+    "pretty-ascii": {"ensure_ascii": True, "indent": 2},
+}
+
+
+def build_app(deployment: Deployment, latency_s: float = 0.0) -> Starlette:
+    routes = [
+        Route(f"{BASE_PATH}/token", _endpoint(exchange_key_pair)),
+        Route(DOCUMENTED_TOKEN_PATH, _endpoint(exchange_key_pair)),
+        Route(f"{BASE_PATH}/users", _endpoint(list_users)),
+        Route(f"{BASE_PATH}/current-user", _endpoint(current_user)),
+        Route(f"{BASE_PATH}/current-user/accesstoken", _endpoint(create_access_key), methods=["POST"]),
+        Route(f"{BASE_PATH}/current-user/accesstokens", _endpoint(list_access_keys)),
+        Route(f"{BASE_PATH}/current-user/accesstokens/{{key_id}}", _endpoint(delete_access_key), methods=["DELETE"]),
+        Route(f"{BASE_PATH}/certs", _endpoint(_certs)),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(_CountThenDelay, deployment=deployment, latency_s=latency_s),
+            *_transport_middleware(deployment.behaviour),
+        ],
+        exception_handlers={
+            ApiError: _error_response,
+            HTTPException: _no_route,  # unknown paths and wrong methods alike
+            Exception: _server_fault,
+        },
+    )
+    # A trailing slash is another path, not a redirect: anything unknown is a 404 error body.
+    app.router.redirect_slashes = False
+    app.state.deployment = deployment
+    return app
+
+
+async def _certs(request: Request, deployment: Deployment) -> dict:
+    return key_set(deployment.behaviour)
+
+
+def _endpoint(handler: Callable[[Request, Deployment], Awaitable[dict]]):
+    async def endpoint(request: Request) -> Response:
+        deployment = request.app.state.deployment
+        return _render(await handler(request, deployment), deployment.behaviour)
+
+    return endpoint
+
+
+def _render(payload: dict | str, behaviour: Behaviour, status: int = 200, headers: dict | None = None) -> Response:
+    if isinstance(payload, str):
+        return PlainTextResponse(payload, status, headers)
+    if behaviour.extra_fields:
+        payload = _with_extra_fields(payload)
+    if behaviour.reverse_field_order:
+        payload = _reversed(payload)
+    body = json.dumps(payload, **_JSON_STYLES[behaviour.json_style])
+    media_type = "application/json" if behaviour.json_content_type else "text/plain"
+    return Response(body, status, headers, media_type=media_type)
+
+
+def _with_extra_fields(payload: dict) -> dict:
+    shaped = {**payload, **_EXTRA_FIELD}
+    if isinstance(payload.get("items"), list):
+        shaped["items"] = [{**item, **_EXTRA_FIELD} for item in payload["items"]]
+    return shaped
+
+
+def _reversed(value):
+    if isinstance(value, dict):
+        return {name: _reversed(value[name]) for name in reversed(value)}
+    if isinstance(value, list):
+        return [_reversed(item) for item in value]
+    return value
+
+
+async def _error_response(request: Request, error: ApiError) -> Response:
+    behaviour = request.app.state.deployment.behaviour
+    status, body, headers = error.response_parts(behaviour)
+    return _render(body, behaviour, status, headers)
+
+
+async def _no_route(request: Request, error: HTTPException) -> Response:
+    return await _error_response(request, ApiError(NO_ROUTE))
+
+
+async def _server_fault(request: Request, error: Exception) -> Response:
+    return await _error_response(request, ApiError(SERVER_FAULT))
+
+
+def _transport_middleware(behaviour: Behaviour) -> list[Middleware]:
+    """What the HTTP layer adds around every answer: gzip coding, closing the connection."""
+    layers = []
+    if behaviour.gzip_responses:
+        layers.append(Middleware(GZipMiddleware, minimum_size=0))  # only when Accept-Encoding names gzip
+    if behaviour.connection_close:
+        layers.append(Middleware(_CloseConnection))
+    return layers
+
+
+class _CloseConnection:
+    """Sends `Connection: close` with every response, so the server closes the connection after it."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_closing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, send_closing if scope["type"] == "http" else send)
+
+
+class _CountThenDelay:
+    """Counts every request (self-tests) and delays every response (benchmarks).
+
+    Counting on arrival means a client that holds a response always sees it counted.
+    """
+
+    def __init__(self, app: ASGIApp, deployment: Deployment, latency_s: float):
+        self.app = app
+        self.deployment = deployment
+        self.latency_s = latency_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.deployment.count_request()
+            if self.latency_s:
+                await asyncio.sleep(self.latency_s)
+        await self.app(scope, receive, send)

@@ -1,0 +1,72 @@
+"""Who is calling: the `Authorization: Bearer` header turned into a user, or a 401."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+
+from ghippo_reference.behaviour import Behaviour
+from ghippo_reference.errors import MALFORMED_AUTHORIZATION, UNAUTHENTICATED_REQUEST, ApiError
+from ghippo_reference.signing import InvalidToken, read_token
+
+if TYPE_CHECKING:
+    from ghippo_reference.state import Deployment
+    from ghippo_reference.users import User
+
+# RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
+def authenticate(request: Request, deployment: Deployment) -> User:
+    behaviour = deployment.behaviour
+    token = _bearer_token(request.headers.get("authorization"), behaviour)
+    refused = ApiError(UNAUTHENTICATED_REQUEST, presented_token=token)
+    if behaviour.accept_secret_as_bearer and behaviour.flow == "aksk":
+        key = deployment.keys.find_live_by_secret(token)
+        if key is not None:
+            return deployment.users.by_id[key.owner_id]
+    # In the access-key flow a token's exp is its key's expiry, so not enforcing key expiry
+    # (expired_key_works) means not enforcing exp either.
+    key_expiry_waived = behaviour.flow == "access-key" and behaviour.expired_key_works
+    try:
+        claims = read_token(token, behaviour, check_expiry=not (behaviour.accept_expired or key_expiry_waived))
+    except InvalidToken:
+        raise refused from None
+    user = deployment.users.by_id.get(claims["sub"])
+    if user is None:
+        raise refused
+    # Like a session store that keeps only the first token each pair was exchanged for.
+    later_token = behaviour.flow == "aksk" and not deployment.is_first_token(claims.get("jti", ""))
+    if behaviour.later_tokens_refused and later_token:
+        raise refused
+    if behaviour.flow == "access-key":
+        # The token is the access key: it is only as good as the stored key its jti names.
+        key = deployment.usable_key(claims.get("jti", ""))
+        if key is None or key.owner_id != user.id:
+            raise refused
+    return user
+
+
+def _bearer_token(header: str | None, behaviour: Behaviour) -> str:
+    """The token of a well-formed `Bearer <token>` header (RFC 6750 section 2.1)."""
+    if header is None:
+        raise ApiError(UNAUTHENTICATED_REQUEST)
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip(" ")
+    if not token:  # no scheme, or a scheme alone
+        raise _malformed(behaviour)
+    # RFC 7235 section 2.1: the scheme is case-insensitive.
+    is_bearer = scheme == "Bearer" if behaviour.scheme_case_sensitive else scheme.lower() == "bearer"
+    if not is_bearer:
+        raise ApiError(UNAUTHENTICATED_REQUEST)
+    if not _B64TOKEN.fullmatch(token):  # several tokens, quotes, characters outside b64token
+        raise _malformed(behaviour)
+    return token
+
+
+def _malformed(behaviour: Behaviour) -> ApiError:
+    if behaviour.malformed_header_status == 401:
+        return ApiError(UNAUTHENTICATED_REQUEST)
+    return ApiError(MALFORMED_AUTHORIZATION, status=behaviour.malformed_header_status)

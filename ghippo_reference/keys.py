@@ -1,0 +1,198 @@
+"""The current user's keys (create, list, delete) and the exchange of an AK/SK pair for a token.
+
+In the "aksk" flow a key is a pair: AK = the key's id, SK = an opaque secret shown once. In the
+"access-key" flow the secret shown once is itself the bearer: a token whose jti is the key's id.
+"""
+
+import hmac
+import re
+import time
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from functools import partial
+
+from starlette.requests import Request
+
+from ghippo_reference.auth import authenticate
+from ghippo_reference.behaviour import Behaviour
+from ghippo_reference.errors import (
+    BAD_BODY,
+    BAD_EXPIRY,
+    BAD_INTEGER,
+    BAD_KEY_PAIR,
+    KEY_LIMIT,
+    KEY_NOT_FOUND,
+    MISSING_PARAMETER,
+    NO_ROUTE,
+    RESOURCE_EXHAUSTED,
+    SERVER_FAULT,
+    TOKEN_ALREADY_ISSUED,
+    ApiError,
+)
+from ghippo_reference.signing import issue_token
+from ghippo_reference.state import Deployment, StoredKey
+from ghippo_reference.users import User
+
+# An access key created without expiredAt never expires; its token still needs an exp.
+_NEVER_EXPIRES_S = 10 * 365 * 86400
+_EPOCH_SECONDS = re.compile(r"[0-9]{1,12}")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+# The refusal over the key limit, by Behaviour.key_limit_refusal.
+_KEY_LIMIT_REFUSALS = {
+    "failed-precondition": KEY_LIMIT,
+    "resource-exhausted": replace(KEY_LIMIT, code=RESOURCE_EXHAUSTED),
+}
+# The zone key times are written in under key_time_style "rfc3339-offset" (China Standard Time).
+_LISTED_ZONE = timezone(timedelta(hours=8))
+
+
+def create_key(deployment: Deployment, owner: User, name: str, expired_at: str) -> dict:
+    """The one way keys are made, by the API and by `RunningReference.add_key` alike."""
+    if not name.strip():
+        raise ApiError(MISSING_PARAMETER, name="name")
+    now = int(time.time())
+    expires_at = _expiry(expired_at, now)
+    make_secret = partial(_new_secret, deployment.behaviour, owner, now, expires_at)
+    key = deployment.keys.create(owner.id, name, expires_at, make_secret)
+    if key is None:
+        behaviour = deployment.behaviour
+        raise ApiError(_KEY_LIMIT_REFUSALS[behaviour.key_limit_refusal], limit=behaviour.key_limit)
+    return {"id": key.id, "token": key.secret}
+
+
+def _expiry(expired_at: str, now: int) -> int | None:
+    """Epoch seconds from "" (never), decimal epoch seconds or RFC 3339; past times are refused."""
+    if not expired_at:
+        return None
+    if _EPOCH_SECONDS.fullmatch(expired_at):
+        expires_at = int(expired_at)
+    elif _RFC3339.fullmatch(expired_at):
+        try:
+            expires_at = int(datetime.fromisoformat(expired_at.upper().replace("Z", "+00:00")).timestamp())
+        except ValueError:  # well-formed but impossible, such as month 13
+            raise ApiError(BAD_EXPIRY) from None
+    else:
+        raise ApiError(BAD_EXPIRY)
+    if expires_at <= now:
+        raise ApiError(BAD_EXPIRY)
+    return expires_at
+
+
+def _new_secret(behaviour: Behaviour, owner: User, issued_at: int, expires_at: int | None, key_id: str) -> str:
+    if behaviour.flow == "aksk":
+        return str(uuid.uuid4())  # an opaque SK, like the documentation's example
+    return issue_token(
+        behaviour,
+        user_id=owner.id,
+        username=owner.name,
+        jti=key_id,
+        issued_at=issued_at,
+        expires_at=expires_at or issued_at + _NEVER_EXPIRES_S,
+    )
+
+
+async def create_access_key(request: Request, deployment: Deployment) -> dict:
+    owner = authenticate(request, deployment)
+    try:
+        body = await request.json()
+    except ValueError:  # not JSON, or not UTF-8
+        raise ApiError(BAD_BODY) from None
+    if not isinstance(body, dict) or not all(isinstance(body.get(field, ""), str) for field in ("name", "expiredAt")):
+        raise ApiError(BAD_BODY)
+    return create_key(deployment, owner, body.get("name", ""), body.get("expiredAt", ""))
+
+
+async def list_access_keys(request: Request, deployment: Deployment) -> dict:
+    owner = authenticate(request, deployment)
+    keys = deployment.keys.live_keys(owner.id)
+    if deployment.behaviour.key_list_order == "newest-first":
+        keys.reverse()
+    return {"items": [_key_view(key, deployment.behaviour) for key in keys]}
+
+
+def _key_view(key: StoredKey, behaviour: Behaviour) -> dict:
+    view = {
+        "id": key.id,
+        "name": key.name[: behaviour.listed_key_name_length],  # [:None] is the whole name
+        **_key_times(key, behaviour),
+    }
+    if behaviour.key_list_wrong_types:
+        view["createdAt"] = key.created_ms
+    if behaviour.secret_in_list:
+        view["token"] = key.secret
+    return view
+
+
+def _key_times(key: StoredKey, behaviour: Behaviour) -> dict[str, str]:
+    """createdAt, updatedAt (keys are never updated) and expiredAt ("" when the key never expires):
+    epoch milliseconds and epoch seconds as decimals, or RFC 3339 times (key_time_style)."""
+    if behaviour.key_time_style == "rfc3339-offset":
+        created = _rfc3339(key.created_ms / 1000)
+        expired = "" if key.expires_at is None else _rfc3339(key.expires_at)
+    else:
+        created = str(key.created_ms)
+        expired = "" if key.expires_at is None else str(key.expires_at)
+    return {"createdAt": created, "updatedAt": created, "expiredAt": expired}
+
+
+def _rfc3339(epoch_s: float) -> str:
+    """Microseconds and the listed zone's offset, as in 2024-05-01T16:03:07.123000+08:00."""
+    return datetime.fromtimestamp(epoch_s, _LISTED_ZONE).isoformat(timespec="microseconds")
+
+
+async def delete_access_key(request: Request, deployment: Deployment) -> dict:
+    key_id = request.path_params["key_id"]
+    if deployment.behaviour.key_lookup_before_auth and deployment.keys.find(key_id) is None:
+        # Looking the key up before the caller tells anonymous clients which key ids exist.
+        raise ApiError(KEY_NOT_FOUND)
+    owner = authenticate(request, deployment)
+    if deployment.behaviour.deletes_fail:
+        raise ApiError(SERVER_FAULT)  # the key stays, as when the backing store is down
+    key = deployment.keys.find(key_id)
+    if not deployment.keys.delete(owner.id, key_id):
+        raise ApiError(KEY_NOT_FOUND)
+    if deployment.behaviour.secret_in_delete_response:
+        return {**_key_view(key, deployment.behaviour), "token": key.secret}
+    return {}
+
+
+async def exchange_key_pair(request: Request, deployment: Deployment) -> dict:
+    behaviour = deployment.behaviour
+    if behaviour.flow != "aksk":
+        raise ApiError(NO_ROUTE)
+    query = request.query_params
+    for name in ("ak", "sk"):
+        if not query.get(name):
+            raise ApiError(MISSING_PARAMETER, name=name)
+    lifetime_s = _lifetime_s(query.get("cycle", ""), behaviour)
+    key = deployment.usable_key(query["ak"])
+    if key is None or not (behaviour.accept_wrong_sk or hmac.compare_digest(key.secret.encode(), query["sk"].encode())):
+        raise ApiError(BAD_KEY_PAIR)
+    owner = deployment.users.by_id[key.owner_id]
+    now = int(time.time())
+    jti = str(uuid.uuid4())
+    if not deployment.note_token(key.id, jti) and behaviour.second_token_refused:
+        raise ApiError(TOKEN_ALREADY_ISSUED)
+    token = issue_token(
+        behaviour, user_id=owner.id, username=owner.name, jti=jti, issued_at=now, expires_at=now + lifetime_s
+    )
+    return {"token": token}
+
+
+def _lifetime_s(cycle: str, behaviour: Behaviour) -> int:
+    """Seconds a token lives: `cycle` units (days), or the default when cycle is absent or empty."""
+    if not cycle:
+        return behaviour.default_lifetime_s
+    if behaviour.invalid_cycle_accepted:
+        try:
+            cycles = int(cycle)
+        except ValueError:  # the unchecked conversion fails on non-numeric text
+            raise ApiError(SERVER_FAULT) from None
+    elif re.fullmatch(r"[0-9]{1,9}", cycle) and 1 <= int(cycle) <= behaviour.cycle_limit_days:
+        cycles = int(cycle)
+    else:
+        raise ApiError(BAD_INTEGER, name="cycle", low=1, high=behaviour.cycle_limit_days)
+    return behaviour.default_lifetime_s if behaviour.cycle_ignored else cycles * behaviour.cycle_unit_s

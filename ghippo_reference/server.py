@@ -1,0 +1,96 @@
+"""Start a reference deployment: uvicorn in a background thread, on loopback only."""
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+
+from ghippo_reference.app import build_app
+from ghippo_reference.behaviour import Behaviour
+from ghippo_reference.keys import create_key
+from ghippo_reference.signing import signing_key
+from ghippo_reference.state import Deployment
+
+HOST = "127.0.0.1"
+_THREAD_TIMEOUT_S = 5.0
+
+
+@dataclass
+class RunningReference:
+    base_url: str
+    # The first pre-existing key, in the form the deployment's flow uses ({} without keys).
+    # Kept out of repr: a secret must not reach a log by way of a printed object.
+    credentials: dict[str, str] = field(repr=False)
+    _deployment: Deployment = field(repr=False)
+    _server: uvicorn.Server = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+
+    @property
+    def request_count(self) -> int:
+        return self._deployment.request_count
+
+    def admin_key_ids(self) -> list[str]:
+        """Ids of the admin's keys as stored now, so a self-test can see what a run left behind."""
+        return [key.id for key in self._deployment.keys.live_keys(self._deployment.users.admin.id)]
+
+    def add_key(self, name: str) -> dict:
+        """Create a key for the admin as the API would: the create response, or ApiError over the limit."""
+        return create_key(self._deployment, self._deployment.users.admin, name, "")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(_THREAD_TIMEOUT_S)
+
+    def __enter__(self) -> "RunningReference":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def start(
+    behaviour: Behaviour = Behaviour(), latency_s: float = 0.0, preexisting_keys: int = 1, port: int = 0
+) -> RunningReference:
+    """A listening deployment; port 0 lets the kernel choose."""
+    signing_key()  # generated here, once per process, so no request pays for it
+    deployment = Deployment(behaviour)
+    admin = deployment.users.admin
+    created = [create_key(deployment, admin, f"preexisting-{number}", "") for number in range(1, preexisting_keys + 1)]
+    listener = _listening_socket(port)
+    server = uvicorn.Server(
+        uvicorn.Config(build_app(deployment, latency_s), log_level="warning", access_log=False, lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="reference-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + _THREAD_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            listener.close()
+            raise RuntimeError("the reference server did not start")
+        time.sleep(0.002)
+    bound_port = listener.getsockname()[1]
+    credentials = _credentials(behaviour.flow, created[0]) if created else {}
+    return RunningReference(f"http://{HOST}:{bound_port}", credentials, deployment, server, thread)
+
+
+def _listening_socket(port: int) -> socket.socket:
+    """Bound and listening before the server thread starts, so the port is known at once.
+
+    The protocol is named explicitly: asyncio only sets TCP_NODELAY on connections accepted from a
+    socket whose proto is IPPROTO_TCP, and without it every response waits ~40 ms (Nagle's
+    algorithm against delayed ACKs).
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((HOST, port))
+    listener.listen()
+    return listener
+
+
+def _credentials(flow: str, created: dict) -> dict[str, str]:
+    if flow == "aksk":
+        return {"ak": created["id"], "sk": created["token"]}
+    return {"access_key": created["token"]}

@@ -1,0 +1,124 @@
+"""What one running reference holds: its behaviour, the seeded users, the keys, a request count.
+
+The server thread and the caller's thread (`RunningReference.add_key`, `admin_key_ids`) both
+touch this state, so every mutation happens under a lock.
+"""
+
+import itertools
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from ghippo_reference.behaviour import Behaviour
+from ghippo_reference.users import Population, seeded_population
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    id: str
+    owner_id: str
+    name: str
+    # The SK of a pair, or the access key itself.
+    secret: str
+    created_ms: int
+    # Epoch seconds; None never expires.
+    expires_at: int | None
+    # Deleted keys stay as tombstones so that variants can keep honouring them.
+    deleted: bool = False
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+class KeyStore:
+    """Every user's keys, in creation order."""
+
+    def __init__(self, behaviour: Behaviour):
+        self._limit = behaviour.key_limit
+        self._tombstones_hold_slots = not behaviour.release_slot_on_delete
+        self._numbers = itertools.count(1001) if behaviour.key_id_style == "numeric" else None
+        self._keys: dict[str, StoredKey] = {}
+        self._lock = threading.Lock()
+
+    def create(
+        self, owner_id: str, name: str, expires_at: int | None, make_secret: Callable[[str], str]
+    ) -> StoredKey | None:
+        """A new key whose secret is `make_secret(key_id)`; None when the owner is at the limit."""
+        with self._lock:
+            held = [key for key in self._keys.values() if key.owner_id == owner_id]
+            if not self._tombstones_hold_slots:
+                held = [key for key in held if not key.deleted]
+            if self._limit is not None and len(held) >= self._limit:
+                return None
+            key_id = str(next(self._numbers)) if self._numbers else str(uuid.uuid4())
+            key = StoredKey(key_id, owner_id, name, make_secret(key_id), int(time.time() * 1000), expires_at)
+            self._keys[key_id] = key
+            return key
+
+    def live_keys(self, owner_id: str) -> list[StoredKey]:
+        with self._lock:
+            return [key for key in self._keys.values() if key.owner_id == owner_id and not key.deleted]
+
+    def delete(self, owner_id: str, key_id: str) -> bool:
+        """Whether the owner had that key (a key of someone else is as good as unknown)."""
+        with self._lock:
+            key = self._keys.get(key_id)
+            if key is None or key.deleted or key.owner_id != owner_id:
+                return False
+            self._keys[key_id] = replace(key, deleted=True)
+            return True
+
+    def find(self, key_id: str) -> StoredKey | None:
+        """The key with that id, deleted or not."""
+        with self._lock:
+            return self._keys.get(key_id)
+
+    def find_live_by_secret(self, secret: str) -> StoredKey | None:
+        with self._lock:
+            return next((key for key in self._keys.values() if key.secret == secret and not key.deleted), None)
+
+
+@dataclass
+class Deployment:
+    behaviour: Behaviour
+    users: Population = field(init=False)
+    keys: KeyStore = field(init=False)
+    _requests: int = field(init=False, default=0)
+    # The jti of the first token issued for each AK/SK pair, by the pair's AK.
+    _first_tokens: dict[str, str] = field(init=False, default_factory=dict)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.users = seeded_population(self.behaviour.user_count)
+        self.keys = KeyStore(self.behaviour)
+
+    def count_request(self) -> None:
+        with self._lock:
+            self._requests += 1
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return self._requests
+
+    def note_token(self, key_id: str, jti: str) -> bool:
+        """Record a token issued for the pair `key_id`; whether it is the pair's first."""
+        with self._lock:
+            return self._first_tokens.setdefault(key_id, jti) == jti
+
+    def is_first_token(self, jti: str) -> bool:
+        with self._lock:
+            return jti in self._first_tokens.values()
+
+    def usable_key(self, key_id: str) -> StoredKey | None:
+        """The key if it may still authenticate: neither deleted nor expired, unless a variant says so."""
+        key = self.keys.find(key_id)
+        if key is None:
+            return None
+        if key.deleted and not self.behaviour.deleted_key_works:
+            return None
+        if key.expired(time.time()) and not self.behaviour.expired_key_works:
+            return None
+        return key

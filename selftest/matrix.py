@@ -1,0 +1,163 @@
+"""The kill matrix: the suite against the unbroken reference under every profile, and against
+every variant of selftest/variants.toml under the profiles it names; one server per run, runs
+in parallel. `python -m selftest.matrix [VARIANT …]` prints it (see docs/kill-matrix.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from selftest import variants as variants_module
+from ghippo_reference.behaviour import for_profile
+from ghippo_reference.server import start
+from ghippo_reference.signing import signing_key
+from ghippo_reference.users import seeded_population
+from selftest.variants import SuiteIssue, Variant
+
+from ghippo_conformance.target import profile as profile_module
+from selftest.matrix_table import render
+from selftest.suite_process import SuiteRun, run_suite
+
+# Generated checks draw their inputs from this seed, so every matrix run sends the same requests.
+SEED = 20221122
+# One suite per core: a run is mostly the suite's own CPU time, plus a few waits for key expiry.
+WORKERS = os.cpu_count() or 2
+_CHECKED = ("MUST", "SHOULD")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One deployment to test: a variant (None: the unbroken reference) under one profile."""
+
+    variant: Variant | None
+    profile: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.variant.name if self.variant else 'reference'}@{self.profile}"
+
+    @property
+    def declared(self) -> frozenset[str]:
+        return self.variant.breaks if self.variant else frozenset()
+
+
+@dataclass(frozen=True)
+class Result:
+    run: Run
+    suite: SuiteRun
+    wall_s: float
+
+    def failed(self, levels: tuple[str, ...] = ("MUST", "SHOULD", "MAY")) -> set[str]:
+        levels_by_id = self.suite.levels()
+        return {rid for rid, outcome in self.suite.outcomes().items()
+                if outcome == "failed" and levels_by_id[rid] in levels}
+
+    def applicable(self, ids: frozenset[str]) -> set[str]:
+        """Those of `ids` that apply to this run's profile."""
+        outcomes = self.suite.outcomes()
+        return {rid for rid in ids if outcomes.get(rid) != "not-applicable"}
+
+    def escaped(self) -> set[str]:
+        """Declared breaks that apply to this profile but did not fail: defects the suite missed."""
+        outcomes = self.suite.outcomes()
+        return {rid for rid in self.applicable(self.run.declared) if outcomes.get(rid) != "failed"}
+
+    def unexpected(self) -> set[str]:
+        """Failures nobody declared: any, against the reference; MUSTs, against a tolerance;
+        MUSTs and SHOULDs, against a defect."""
+        variant = self.run.variant
+        if variant is None:
+            return self.failed()
+        return self.failed(("MUST",) if variant.tolerance else _CHECKED) - variant.breaks - variant.by_chance
+
+    def _issue_here(self) -> tuple[SuiteIssue, tuple[set[str], set[str]]] | None:
+        """The variant's suite issue and what it predicts for this profile, if it predicts anything."""
+        issue = self.run.variant.suite_issue if self.run.variant else None
+        if issue is None:
+            return None
+        predicted = (self.applicable(issue.also_fails), self.applicable(issue.escapes))
+        return (issue, predicted) if any(predicted) else None
+
+    def known_issue(self) -> SuiteIssue | None:
+        """The variant's reported suite issue, when the run shows exactly what it predicts."""
+        here = self._issue_here()
+        return here[0] if here and (self.unexpected(), self.escaped()) == here[1] else None
+
+    def surprises(self) -> list[str]:
+        """What a reader must look at, in words; empty when the run went as declared."""
+        if self.suite.report is None:
+            return [f"the suite stopped before its report (exit {self.suite.exit_code})"]
+        found = []
+        must_failed = bool(self.failed(("MUST",)))
+        if self.suite.exit_code != int(must_failed):
+            found.append(f"exit code {self.suite.exit_code}, but a MUST {'did' if must_failed else 'did not'} fail")
+        if self.known_issue():
+            return found
+        if self.unexpected():
+            found.append(f"failed, not declared: {', '.join(sorted(self.unexpected()))}")
+        if self.escaped():
+            found.append(f"declared, did not fail: {', '.join(sorted(self.escaped()))}")
+        if self._issue_here():
+            found.append("the run differs from what its variant's suite_issue predicts: update or remove it")
+        return found
+
+
+@dataclass(frozen=True)
+class Matrix:
+    results: list[Result]
+    wall_s: float
+    workers: int
+
+
+def planned_runs(variants: list[Variant]) -> list[Run]:
+    """The unbroken reference under every profile, then every variant under each of its profiles."""
+    reference_runs = [Run(None, name) for name in profile_module.builtin_names()]
+    return reference_runs + [Run(variant, name) for variant in variants for name in variant.profiles]
+
+
+def execute(run: Run, seed: int = SEED) -> Result:
+    """Start the run's deployment, run the suite against it, stop the deployment."""
+    began = time.monotonic()
+    profile = profile_module.load(run.profile)
+    behaviour = for_profile(profile, run.variant.overrides if run.variant else None)
+    with start(behaviour) as deployment:
+        suite = run_suite(deployment.base_url, run.profile, deployment.credentials, "--hypothesis-seed", str(seed))
+    return Result(run, suite, time.monotonic() - began)
+
+
+def run_matrix(runs: list[Run], workers: int = WORKERS, seed: int = SEED) -> Matrix:
+    # Built once here, before the threads: two threads filling these caches at once could each
+    # make their own signing key, and a server would then refuse tokens signed with the other.
+    signing_key()
+    seeded_population()
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda run: execute(run, seed), runs))
+    return Matrix(results, time.monotonic() - began, workers)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m selftest.matrix", description=__doc__)
+    parser.add_argument("names", nargs="*", metavar="VARIANT", help="only these variants (default: all)")
+    parser.add_argument("--workers", type=int, default=WORKERS, help=f"runs at once (default {WORKERS})")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"seed of the generated checks (default {SEED})")
+    arguments = parser.parse_args(argv)
+    variants = variants_module.load()
+    unknown = set(arguments.names) - {variant.name for variant in variants}
+    if unknown:
+        parser.error(f"no such variant: {', '.join(sorted(unknown))}")
+    runs = planned_runs(variants)
+    if arguments.names:
+        runs = [run for run in runs if run.variant and run.variant.name in arguments.names]
+    matrix = run_matrix(runs, arguments.workers, arguments.seed)
+    print(render(matrix))
+    return 1 if any(result.surprises() for result in matrix.results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

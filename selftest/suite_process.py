@@ -1,0 +1,60 @@
+"""Run the conformance suite in a subprocess against a deployment and read its JSON report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ghippo_conformance.checks import paths
+
+_OUTPUT_TAIL = 3000  # characters of pytest's output kept for a reader of a surprising run
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    exit_code: int
+    report: dict[str, Any] | None  # None when the run stopped before writing one
+    output_tail: str
+
+    def outcomes(self) -> dict[str, str]:
+        """Each requirement's outcome by ID (empty without a report)."""
+        return {row["id"]: row["outcome"] for row in (self.report or {}).get("requirements", [])}
+
+    def levels(self) -> dict[str, str]:
+        return {row["id"]: row["level"] for row in (self.report or {}).get("requirements", [])}
+
+
+def suite_command(*args: str) -> list[str]:
+    """`python -m pytest suites …`, to be run from the project root (cwd=paths.ROOT)."""
+    return [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", *args]
+
+
+def suite_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The caller's environment without its GHIPPO_* settings, plus `extra`."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("GHIPPO_")}, **(extra or {})}
+
+
+def run_suite(base_url: str, profile: str, credentials: dict[str, str], *extra_args: str,
+              timeout_s: float = 600) -> SuiteRun:
+    """`pytest suites` from the project root against `base_url`, as an operator runs it.
+
+    Credentials travel in GHIPPO_* variables (`{"ak": …}` becomes GHIPPO_AK), not on the command
+    line; no GHIPPO_* setting of the caller's environment leaks in. No rate limit: the deployment
+    is the caller's own."""
+    secrets = {f"GHIPPO_{name.upper()}": value for name, value in credentials.items()}
+    with tempfile.TemporaryDirectory(prefix="ghippo-suite-") as scratch:
+        report_path = Path(scratch) / "report.json"
+        completed = subprocess.run(
+            suite_command("-q", "--base-url", base_url, "--profile", profile, "--max-rps", "0",
+                          "--conformance-report", str(report_path), *extra_args),
+            cwd=paths.ROOT, env=suite_environment(secrets), capture_output=True, text=True, timeout=timeout_s,
+        )
+        report = json.loads(report_path.read_text()) if report_path.is_file() else None
+    output = completed.stdout + completed.stderr
+    return SuiteRun(completed.returncode, report, output[-_OUTPUT_TAIL:])
