@@ -20,6 +20,7 @@ from ghippo_reference.users import seeded_population
 from selftest.variants import SuiteIssue, Variant
 
 from ghippo_conformance.target import profile as profile_module
+from ghippo_conformance.verdict.outcomes import Outcome
 from selftest.matrix_table import render
 from selftest.suite_process import SuiteRun, run_suite
 
@@ -55,17 +56,17 @@ class Result:
     def failed(self, levels: tuple[str, ...] = ("MUST", "SHOULD", "MAY")) -> set[str]:
         levels_by_id = self.suite.levels()
         return {rid for rid, outcome in self.suite.outcomes().items()
-                if outcome == "failed" and levels_by_id[rid] in levels}
+                if outcome == Outcome.FAILED and levels_by_id[rid] in levels}
 
     def applicable(self, ids: frozenset[str]) -> set[str]:
         """Those of `ids` that apply to this run's profile."""
         outcomes = self.suite.outcomes()
-        return {rid for rid in ids if outcomes.get(rid) != "not-applicable"}
+        return {rid for rid in ids if outcomes.get(rid) != Outcome.NOT_APPLICABLE}
 
     def escaped(self) -> set[str]:
         """Declared breaks that apply to this profile but did not fail: defects the suite missed."""
         outcomes = self.suite.outcomes()
-        return {rid for rid in self.applicable(self.run.declared) if outcomes.get(rid) != "failed"}
+        return {rid for rid in self.applicable(self.run.declared) if outcomes.get(rid) != Outcome.FAILED}
 
     def unexpected(self) -> set[str]:
         """Failures nobody declared: any, against the reference; MUSTs, against a tolerance;

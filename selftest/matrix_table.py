@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ghippo_conformance.verdict import catalogue as catalogue_module
+from ghippo_conformance.verdict.outcomes import Outcome
 
 if TYPE_CHECKING:
     from selftest.matrix import Matrix, Result
@@ -16,14 +17,14 @@ X  failed, as the variant declares: the defect is caught
 x  failed, allowed: by chance (generated inputs), a SHOULD against a tolerance, a MAY
 .  passed     s  skipped     -  not applicable"""
 
-_PLAIN = {"passed": ".", "skipped": "s", "not-applicable": "-"}
+_PLAIN = {Outcome.PASSED: ".", Outcome.SKIPPED: "s", Outcome.NOT_APPLICABLE: "-"}
 
 
 def symbol(result: Result, requirement_id: str) -> str:
     if requirement_id in result.escaped():
         return "?"
     outcome = result.suite.outcomes().get(requirement_id, "")
-    if outcome != "failed":
+    if outcome != Outcome.FAILED:
         return _PLAIN.get(outcome, " ")
     if requirement_id in result.run.declared:
         return "X"

@@ -19,7 +19,7 @@ from suite_runner import ROOT, run_suite
 
 API = "/apis/ghippo.io/v1alpha1"
 OUTPUT_TAIL = 4000  # characters of a run's output an assertion message carries
-LEFTOVERS_NOTE = "could not remove keys this run created, remove them by hand:"
+LEFTOVERS_LINE = "left on the deployment, remove by hand:"
 
 
 def target_args(reference):
@@ -171,26 +171,36 @@ def run_where_deletes_fail(tmp_path, *args):
 
 
 def test_keys_the_run_cannot_remove_are_listed_by_id_and_fail_it(tmp_path):
-    summary_md = tmp_path / "summary.md"
-    run, report, users_own, ours = run_where_deletes_fail(tmp_path, "--summary-md", str(summary_md))
+    run, report, users_own, ours = run_where_deletes_fail(tmp_path, "--summary-md", str(tmp_path / "summary.md"))
     tail = run.output[-OUTPUT_TAIL:]
     assert ours, f"the run left no key of its own behind, so nothing here is checked\n{tail}"
     assert run.exit_code == 1, tail
     assert sorted(report["leftovers"]) == as_leftovers(ours), tail
-    notes = [line for line in run.output.splitlines() if line.startswith(LEFTOVERS_NOTE)]
-    assert len(notes) == 1 and all(key_id in notes[0] for key_id in ours), tail
-    assert users_own not in notes[0], notes[0]
-    summary = summary_md.read_text()
-    assert all(f"- `{leftover}`" in summary for leftover in report["leftovers"]), summary
+    lines = [line for line in run.output.splitlines() if line.startswith(LEFTOVERS_LINE)]
+    assert len(lines) == 1 and all(key_id in lines[0] for key_id in ours), tail
+    assert users_own not in lines[0], lines[0]
 
 
-def test_leftover_alone_fails_a_conformant_run(tmp_path):
-    # The token tests pass when deletes fail; the second key pair one of them creates stays behind.
-    run, report, _, ours = run_where_deletes_fail(tmp_path, "-k", "test_token")
+def test_every_report_shows_the_same_leftovers_and_verdict_as_the_exit_code(tmp_path):
+    # The token tests pass when deletes fail; the second key pair one of them creates stays behind,
+    # so the leftover alone decides the verdict: each report must say so, not only the exit code.
+    run, report, _, ours = run_where_deletes_fail(
+        tmp_path, "-k", "test_token", "--summary-md", str(tmp_path / "summary.md"),
+        "--html", str(tmp_path / "report.html"), "--junitxml", str(tmp_path / "junit.xml"))
     tail = run.output[-OUTPUT_TAIL:]
-    assert report["verdict"] == "pass" and report["reasons"] == [], tail
-    assert ours and sorted(report["leftovers"]) == as_leftovers(ours), tail
-    assert run.exit_code == 1, tail
+    leftovers = as_leftovers(ours)
+    assert ours and sorted(report["leftovers"]) == leftovers, tail
+    assert run.exit_code == 1 and report["verdict"] == "fail", tail
+    assert any("left 1 key(s) of its own on the deployment" in reason for reason in report["reasons"]), report["reasons"]
+    console = run.output.partition("conformance verdict")[2]
+    assert "verdict: fail" in console and all(key in console for key in leftovers), tail
+    summary = (tmp_path / "summary.md").read_text()
+    assert "Ghippo conformance: fail" in summary and all(f"- `{key}`" in summary for key in leftovers), summary
+    html = (tmp_path / "report.html").read_text()
+    assert 'class="verdict-fail">fail<' in html and all(f"<li><code>{key}</code></li>" in html for key in leftovers)
+    junit = (tmp_path / "junit.xml").read_text()
+    assert '<property name="conformance_verdict" value="fail" />' in junit, junit[:2000]
+    assert all(key in junit for key in leftovers), junit[:2000]
 
 
 def test_run_that_loses_the_deployment_says_it_could_not_check_for_leftovers(tmp_path):

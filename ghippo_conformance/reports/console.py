@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ghippo_conformance.reports.views import counts_line
+from ghippo_conformance.verdict.outcomes import Verdict
 
 
 def _with_levels(report: dict[str, Any], outcome: str) -> str:
@@ -12,16 +14,29 @@ def _with_levels(report: dict[str, Any], outcome: str) -> str:
     return ", ".join(found) or "none"
 
 
+# C0 and C1 controls but tab, and DEL: an escape sequence from a deployment could rewrite the
+# terminal or hide lines of a CI log.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def inert(line: str) -> str:
+    """`line` with every control character shown as an escape, never sent to the terminal raw."""
+    return _CONTROL.sub(lambda match: repr(match.group(0))[1:-1], line)
+
+
 def verdict_block(report: dict[str, Any]) -> list[str]:
     """The lines under the "conformance verdict" separator."""
     lines = [f"verdict: {report['verdict']}",
              f"requirements: {counts_line(report)}",
              f"failed: {_with_levels(report, 'failed')}"]
+    if report["leftovers"]:
+        lines.append(f"left on the deployment, remove by hand: {', '.join(report['leftovers'])}")
     applied = [w for w in report["waivers"] if w["status"] == "applied"]
     if report["waivers"]:
         lines.append("waivers applied: " + (", ".join(
             f"{w['requirement']} (owner {w['owner']}, until {w['expires']})" for w in applied) or "none"))
     if report["baseline"]:
         lines.append("regressions: " + (", ".join(report["baseline"]["regressions"]) or "none"))
-    lines += [f"fails because: {reason}" for reason in report["reasons"]]
+    label = "fails because" if report["verdict"] == Verdict.FAIL else "incomplete because"
+    lines += [f"{label}: {reason}" for reason in report["reasons"]]
     return lines

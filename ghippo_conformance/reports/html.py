@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ghippo_conformance.reports.views import BASELINE_LISTS, by_area, first_line, headline
+from ghippo_conformance.verdict.outcomes import Outcome
 
 TITLE = "Ghippo access-key API conformance"
 
@@ -26,6 +27,7 @@ body { display: flex; flex-direction: column; }
 .summary { order: -1; display: block; }
 #conformance { color: #1f2328; }
 #conformance .verdict-pass { color: #1a7f37; } #conformance .verdict-fail { color: #cf222e; }
+#conformance .verdict-incomplete { color: #9a6700; }
 #conformance-matrix { border-collapse: collapse; width: 100%; margin: 0.5em 0 1em; }
 #conformance-matrix th, #conformance-matrix td { border: 1px solid #d0d7de; padding: 4px 8px;
   text-align: left; vertical-align: top; }
@@ -47,7 +49,7 @@ def _evidence(requirement: dict[str, Any]) -> str:
         return ""
     blocks = "".join(f"<p><code>{escape(t['nodeid'])}</code> {escape(t['outcome'])}: "
                      f"{escape(first_line(t['reason']))}</p><pre>{escape(t['evidence'])}</pre>" for t in shown)
-    opened = " open" if requirement["outcome"] == "failed" else ""
+    opened = " open" if requirement["outcome"] == Outcome.FAILED else ""
     return f"<details{opened}><summary>evidence</summary>{blocks}</details>"
 
 
@@ -70,6 +72,13 @@ def _baseline(report: dict[str, Any]) -> str:
     return f"<p>Against the baseline of {escape(comparison['started'])}:</p><ul class=\"baseline\">{items}</ul>"
 
 
+def _leftovers(report: dict[str, Any]) -> str:
+    if not report["leftovers"]:
+        return ""
+    items = "".join(f"<li><code>{escape(key)}</code></li>" for key in report["leftovers"])
+    return f"<h3>Keys this run could not remove</h3><p>They fail the run; remove them by hand:</p><ul class=\"leftovers\">{items}</ul>"
+
+
 def matrix_html(report: dict[str, Any]) -> str:
     verdict = report["verdict"]
     reasons = "".join(f"<li>{escape(reason)}</li>" for reason in report["reasons"])
@@ -80,6 +89,7 @@ def matrix_html(report: dict[str, Any]) -> str:
             f"<h2>Conformance: <span class=\"verdict-{verdict}\">{verdict}</span></h2>"
             f"<p>{escape(headline(report))}</p>"
             + (f"<ul class=\"reasons\">{reasons}</ul>" if reasons else "")
+            + _leftovers(report)
             + _baseline(report)
             + "<table id=\"conformance-matrix\"><thead><tr><th>Requirement</th><th>Level</th>"
               f"<th>Outcome</th><th>Statement, source and evidence</th></tr></thead>{groups}</table></section>")

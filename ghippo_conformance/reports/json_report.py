@@ -16,7 +16,7 @@ from typing import Any
 
 from ghippo_conformance import __version__
 from ghippo_conformance.verdict.catalogue import Catalogue
-from ghippo_conformance.verdict.gate import Conclusion
+from ghippo_conformance.verdict.gate import Aftermath, Conclusion
 from ghippo_conformance.verdict.outcomes import RequirementResult, TestResult, counts
 from ghippo_conformance.target.session import Target
 from ghippo_conformance.target.settings import Settings
@@ -27,16 +27,8 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _seed(given: Any) -> int | str:
-    """The seed as hypothesis uses it: --hypothesis-seed arrives as text, an integer when it parses."""
-    try:
-        return int(given)
-    except ValueError:
-        return str(given)
-
-
-def build(conclusion: Conclusion, catalogue: Catalogue, target: Target, settings: Settings, *,
-          started: str, seed: Any) -> dict[str, Any]:
+def build(conclusion: Conclusion, aftermath: Aftermath, catalogue: Catalogue, target: Target, settings: Settings, *,
+          started: str) -> dict[str, Any]:
     comparison = conclusion.comparison
     return {
         "suite_version": __version__,
@@ -45,7 +37,7 @@ def build(conclusion: Conclusion, catalogue: Catalogue, target: Target, settings
         "target": {"base_url": target.base_url, "embedded_reference": target.embedded is not None},
         "started": started,
         "finished": now(),
-        "seed": _seed(seed),
+        "seed": settings.seed,
         "options": {"strict": settings.strict, "certify": settings.certify},
         "verdict": conclusion.verdict,
         "reasons": conclusion.reasons,
@@ -59,9 +51,8 @@ def build(conclusion: Conclusion, catalogue: Catalogue, target: Target, settings
             "fixes": comparison.fixes,
             "unchanged_failures": comparison.unchanged_failures,
         },
-        # Filled by the run-end sweep, which runs after this is built (see plugin._RunEndSweep).
-        "leftovers": [],
-        "sweep_error": None,
+        "leftovers": list(aftermath.leftovers),
+        "sweep_error": aftermath.sweep_error,
     }
 
 

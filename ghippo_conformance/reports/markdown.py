@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ghippo_conformance.reports.views import BASELINE_LISTS, by_area, first_line, headline
+from ghippo_conformance.verdict.outcomes import Outcome
 
-_ICON = {"passed": "✅", "failed": "❌", "waived": "⚠️", "skipped": "⏭️", "not-applicable": "➖"}
+_ICON = {Outcome.PASSED: "✅", Outcome.FAILED: "❌", Outcome.WAIVED: "⚠️", Outcome.SKIPPED: "⏭️",
+         Outcome.NOT_APPLICABLE: "➖"}
 
 
 def _cell(text: str) -> str:
@@ -37,7 +39,7 @@ def render(report: dict[str, Any]) -> str:
         lines += [f"- `{key}`" for key in report["leftovers"]] + [""]
     if report["sweep_error"]:
         lines += ["### Keys this run could not check", "", _cell(report["sweep_error"]), ""]
-    problems = [r for r in report["requirements"] if r["outcome"] in ("failed", "waived")]
+    problems = [r for r in report["requirements"] if r["outcome"] in (Outcome.FAILED, Outcome.WAIVED)]
     if problems:
         lines += ["### Failed and waived", "", *_table(problems, "Why", lambda r: first_line(r["reason"])), ""]
     comparison = report["baseline"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ghippo_conformance.verdict.outcomes import OUTCOMES
+from ghippo_conformance.verdict.outcomes import Outcome
 
 # The baseline comparison's lists, each with its heading.
 BASELINE_LISTS = (("Regressions", "regressions"), ("Fixed", "fixes"), ("Unchanged failures", "unchanged_failures"))
@@ -20,7 +20,7 @@ def by_area(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def counts_line(report: dict[str, Any]) -> str:
-    return ", ".join(f"{report['counts'][outcome]} {outcome}" for outcome in OUTCOMES)
+    return ", ".join(f"{report['counts'][outcome]} {outcome}" for outcome in Outcome)
 
 
 def headline(report: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import pytest
 from ghippo_conformance.target import cleanup
 from ghippo_conformance.checks.keys import KeyLedger
 from ghippo_conformance.target.session import Target
+from ghippo_conformance.target.settings import Settings
 
 KEY_SLOTS_GROUP = "key-slots"
 LOADGROUP = "ghippo_loadgroup"  # workerinput key: the controller schedules by xdist_group
@@ -21,7 +22,7 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def configure(config: pytest.Config, target: Target) -> None:
+def configure(config: pytest.Config, settings: Settings, target: Target) -> None:
     """Called by the plugin once the target is open."""
     # SIGTERM (a CI job cancelled, a pod stopped) ends the run the way Ctrl-C does, so session
     # teardown still deletes the keys the run created.
@@ -31,7 +32,7 @@ def configure(config: pytest.Config, target: Target) -> None:
         config.option.dist = "loadgroup"
     if getattr(config, "workerinput", {}).get(LOADGROUP):
         config.option.loadgroup = True  # read by xdist's worker when it collects
-    if config.getoption("cleanup"):
+    if settings.cleanup:
         ledger = KeyLedger(target.api, target.profile, target.bearer, target.run_id)
         swept = cleanup.sweep(ledger, cleanup.run_prefix_pattern(target.profile))
         lines = [f"removed {key}" for key in swept.removed] + [f"could NOT remove {key}" for key in swept.failed]
@@ -43,13 +44,13 @@ def state_changing(item: pytest.Item) -> bool:
     return item.get_closest_marker("key_slots") is not None
 
 
-def group_and_filter(config: pytest.Config, items: list[pytest.Item], requirement_of) -> list[str]:
+def group_and_filter(config: pytest.Config, settings: Settings, items: list[pytest.Item], requirement_of) -> list[str]:
     """Group key-slot tests for xdist; under --read-only, deselect them. Returns a note for the
     terminal summary (empty when nothing was left out)."""
     for item in items:
         if state_changing(item):
             item.add_marker(pytest.mark.xdist_group(KEY_SLOTS_GROUP))
-    if not config.getoption("read_only"):
+    if not settings.read_only:
         return []
     left_out = [item for item in items if state_changing(item)]
     items[:] = [item for item in items if not state_changing(item)]

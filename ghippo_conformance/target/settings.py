@@ -4,6 +4,7 @@ command lines. Precedence: command line, then environment, then the default."""
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 
 import pytest
@@ -44,6 +45,11 @@ class Settings:
     read_only: bool
     dry_run: bool
     cleanup: bool
+    # pytest's and its plugins' options the suite reads, resolved here like its own
+    seed: int | str
+    collect_only: bool
+    html_path: str | None
+    junit_path: str | None
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -81,6 +87,18 @@ def add_options(parser: pytest.Parser) -> None:
     # a failed SHOULD also fails the run.
 
 
+def _seed(config: pytest.Config) -> int | str:
+    """The seed of the generated checks. They must be reproducible, so a run given none picks one
+    and hands it to hypothesis (whose plugin reads it after this), and the report names it."""
+    if config.getoption("hypothesis_seed", None) is None:
+        config.option.hypothesis_seed = secrets.randbelow(2**32)
+    given = config.getoption("hypothesis_seed")
+    try:
+        return int(given)  # --hypothesis-seed arrives as text, an integer when it parses
+    except ValueError:
+        return str(given)
+
+
 def resolve(config: pytest.Config) -> Settings:
     def value(flag: str, env: str) -> str | None:
         return config.getoption(flag.lstrip("-").replace("-", "_")) or os.environ.get(env) or None
@@ -109,4 +127,8 @@ def resolve(config: pytest.Config) -> Settings:
         read_only=config.getoption("read_only"),
         dry_run=config.getoption("dry_run"),
         cleanup=config.getoption("cleanup"),
+        seed=_seed(config),
+        collect_only=bool(config.getoption("collectonly", False)),
+        html_path=config.getoption("htmlpath", None),
+        junit_path=config.getoption("xmlpath", None),
     )

@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass
 
 from ghippo_conformance.checks import schemas
-from ghippo_conformance.verdict.outcomes import RequirementResult
+from ghippo_conformance.verdict.outcomes import Outcome, RequirementResult
 
 # A waived failure is still a failure when telling a fix or a known failure from a regression.
-_FAILING = ("failed", "waived")
+_FAILING = (Outcome.FAILED, Outcome.WAIVED)
 
 
 class BaselineError(Exception):
@@ -54,9 +54,9 @@ def compare(baseline: Baseline, table: dict[str, RequirementResult]) -> Comparis
     regressions, fixes, unchanged = [], [], []
     for requirement_id, entry in table.items():
         before = baseline.outcomes.get(requirement_id)
-        if before == "passed" and entry.outcome == "failed":
+        if before == Outcome.PASSED and entry.outcome == Outcome.FAILED:
             regressions.append(requirement_id)
-        elif before in _FAILING and entry.outcome == "passed":
+        elif before in _FAILING and entry.outcome == Outcome.PASSED:
             fixes.append(requirement_id)
         elif before in _FAILING and entry.outcome in _FAILING:
             unchanged.append(requirement_id)

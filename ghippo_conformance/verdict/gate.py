@@ -1,8 +1,10 @@
 """The release gate: requirement outcomes after waivers, the baseline comparison, and the verdict.
 
 The verdict is `fail` when a MUST failed (a SHOULD too with --strict), when --certify meets a
-skipped or waived MUST, when a requirement regressed from the baseline, or when a waiver expired
-or went stale. Each of these is one sentence in `reasons`; the exit status follows the verdict.
+skipped or waived MUST, when a requirement regressed from the baseline, when a waiver expired or
+went stale, or when the run left keys on the deployment or could not check that it left none.
+Otherwise it is `incomplete` when the run did not run its tests to the end, and `pass` only when
+it did. Each of these is one sentence in `reasons`; the exit status follows the verdict.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from ghippo_conformance.verdict import baseline as baseline_module, waivers as waivers_module
 from ghippo_conformance.verdict.baseline import Baseline, Comparison
 from ghippo_conformance.verdict.catalogue import Catalogue
-from ghippo_conformance.verdict.outcomes import RequirementResult, Results
+from ghippo_conformance.verdict.outcomes import Outcome, RequirementResult, Results, Verdict
 from ghippo_conformance.target.settings import Settings
 from ghippo_conformance.verdict.waivers import Waiver, WaiverUse
 
@@ -41,15 +43,25 @@ def load_inputs(settings: Settings, catalogue: Catalogue) -> Inputs:
 
 
 @dataclass(frozen=True)
+class Aftermath:
+    """What the end of the run found besides the tests' results."""
+
+    unfinished: str | None = None  # why the run did not run its tests to the end
+    leftovers: tuple[str, ...] = ()  # keys of this run still on the deployment, "id (name)"
+    sweep_error: str | None = None  # why the run could not check for leftovers
+
+
+@dataclass(frozen=True)
 class Conclusion:
     table: dict[str, RequirementResult]
     waivers: list[WaiverUse]
     comparison: Comparison | None
-    verdict: str  # "pass" or "fail"
+    verdict: Verdict
     reasons: list[str]
 
 
-def conclude(results: Results, catalogue: Catalogue, inputs: Inputs, *, today: datetime.date) -> Conclusion:
+def conclude(results: Results, catalogue: Catalogue, inputs: Inputs, *, today: datetime.date,
+             aftermath: Aftermath = Aftermath()) -> Conclusion:
     uses = waivers_module.apply(inputs.waivers, results, today=today, path=inputs.waiver_file)
     table = results.by_requirement(catalogue)
     comparison = baseline_module.compare(inputs.baseline, table) if inputs.baseline else None
@@ -60,15 +72,27 @@ def conclude(results: Results, catalogue: Catalogue, inputs: Inputs, *, today: d
         *(use.problem for use in uses if use.problem),
         *(f"{failure}: a failure outside any requirement, so the run cannot vouch for the deployment"
           for failure in results.unattributed),
+        *_aftermath_reasons(aftermath),
     ]
-    return Conclusion(table, uses, comparison, "fail" if reasons else "pass", reasons)
+    verdict = Verdict.FAIL if reasons else Verdict.INCOMPLETE if aftermath.unfinished else Verdict.PASS
+    if aftermath.unfinished:
+        reasons.append(f"the run did not finish: {aftermath.unfinished}")
+    return Conclusion(table, uses, comparison, verdict, reasons)
+
+
+def _aftermath_reasons(aftermath: Aftermath):
+    if aftermath.leftovers:
+        yield (f"the run left {len(aftermath.leftovers)} key(s) of its own on the deployment, remove them by hand: "
+               f"{', '.join(aftermath.leftovers)}")
+    if aftermath.sweep_error:
+        yield aftermath.sweep_error
 
 
 def _requirement_reasons(table: dict[str, RequirementResult], *, strict: bool, certify: bool):
     failing_levels = ("MUST", "SHOULD") if strict else ("MUST",)
     for entry in table.values():
         level, rid = entry.requirement.level, entry.requirement.id
-        if entry.outcome == "failed" and level in failing_levels:
+        if entry.outcome == Outcome.FAILED and level in failing_levels:
             yield f"{level} {rid} failed: {entry.reason}"
-        elif certify and level == "MUST" and entry.outcome in ("skipped", "waived"):
+        elif certify and level == "MUST" and entry.outcome in (Outcome.SKIPPED, Outcome.WAIVED):
             yield f"MUST {rid} was {entry.outcome}, and a certification run (--certify) admits no exceptions"

@@ -3,15 +3,49 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import pytest
 
 from ghippo_conformance.verdict.catalogue import Catalogue, Requirement
 
-NOT_APPLICABLE = "not applicable: "
-OUTCOMES = ("passed", "failed", "waived", "skipped", "not-applicable")
+
+
+class Outcome(StrEnum):
+    """What became of a test, and of a requirement (the most telling outcome of its tests)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    WAIVED = "waived"
+    SKIPPED = "skipped"
+    NOT_APPLICABLE = "not-applicable"
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    # The run did not run its tests to the end (interrupted, stopped early, only collected):
+    # it cannot vouch for the deployment, and no failure it saw says the deployment fails.
+    INCOMPLETE = "incomplete"
+
+
+class NotApplicable(pytest.skip.Exception):
+    """A test whose requirement does not apply to the profile: skipped, and reported as such."""
+
+    def __init__(self, reason: str) -> None:
+        # Reported at the test's own location, as a skip mark is, not where this is raised.
+        super().__init__(reason, _use_item_location=True)
+
+
+# pytest shows a skip's type before its reason unless the type claims to be a builtin, as its own
+# Skipped does: "NotApplicable: applies to …" instead of "ghippo_conformance.verdict.outcomes.…".
+NotApplicable.__module__ = "builtins"
+
+
+# The test report property that carries a NotApplicable skip across to the xdist controller.
+APPLICABILITY_PROPERTY = "applicability"
 # A requirement shows the most telling outcome among its tests: an unwaived failure first.
-_PRECEDENCE = ("failed", "waived", "passed", "skipped", "not-applicable")
+_PRECEDENCE = (Outcome.FAILED, Outcome.WAIVED, Outcome.PASSED, Outcome.SKIPPED, Outcome.NOT_APPLICABLE)
 NOT_RUN = "no test ran for it (deselected or not collected)"
 
 
@@ -21,7 +55,7 @@ class TestResult:
 
     nodeid: str
     requirement: str
-    outcome: str = "passed"
+    outcome: Outcome = Outcome.PASSED
     reason: str = ""
     evidence: str = ""
     duration_s: float = 0.0
@@ -31,14 +65,14 @@ class TestResult:
 class RequirementResult:
     requirement: Requirement
     tests: list[TestResult]
-    outcome: str
+    outcome: Outcome
     reason: str
 
 
 def skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr or "")
-    return reason.removeprefix("Skipped: ")
+    return reason.removeprefix("Skipped: ").removeprefix(f"{NotApplicable.__name__}: ")
 
 
 def failure_message(report: pytest.TestReport) -> str:
@@ -68,15 +102,14 @@ class Results:
         if result is None:
             result = self.tests[report.nodeid] = TestResult(report.nodeid, requirement)
         result.duration_s += report.duration
-        if report.failed and result.outcome != "failed":
-            result.outcome = "failed"
+        if report.failed and result.outcome != Outcome.FAILED:
+            result.outcome = Outcome.FAILED
             result.evidence = failure_message(report)
             result.reason = result.evidence.partition("\n")[0]
-        elif report.skipped and result.outcome == "passed":
-            reason = skip_reason(report)
-            applicable = not reason.startswith(NOT_APPLICABLE)
-            result.outcome = "skipped" if applicable else "not-applicable"
-            result.reason = reason.removeprefix(NOT_APPLICABLE)
+        elif report.skipped and result.outcome == Outcome.PASSED:
+            not_applicable = dict(report.user_properties).get(APPLICABILITY_PROPERTY) == Outcome.NOT_APPLICABLE
+            result.outcome = Outcome.NOT_APPLICABLE if not_applicable else Outcome.SKIPPED
+            result.reason = skip_reason(report)
 
     def of(self, requirement_id: str) -> list[TestResult]:
         return [t for t in self.tests.values() if t.requirement == requirement_id]
@@ -87,7 +120,7 @@ class Results:
         for requirement in catalogue.requirements.values():
             tests = self.of(requirement.id)
             outcomes = {t.outcome for t in tests}
-            outcome = next((o for o in _PRECEDENCE if o in outcomes), "skipped")
+            outcome = next((o for o in _PRECEDENCE if o in outcomes), Outcome.SKIPPED)
             reason = next((t.reason for t in tests if t.outcome == outcome and t.reason), "")
             table[requirement.id] = RequirementResult(requirement, tests, outcome,
                                                       reason if tests else NOT_RUN)
@@ -97,4 +130,4 @@ class Results:
 def counts(table: dict[str, RequirementResult]) -> dict[str, int]:
     """How many requirements ended in each outcome (every outcome listed, zeros included)."""
     found = [entry.outcome for entry in table.values()]
-    return {outcome: found.count(outcome) for outcome in OUTCOMES}
+    return {outcome: found.count(outcome) for outcome in Outcome}

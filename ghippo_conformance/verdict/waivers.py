@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ghippo_conformance.checks import schemas
 from ghippo_conformance.verdict.catalogue import Catalogue
-from ghippo_conformance.verdict.outcomes import Results
+from ghippo_conformance.verdict.outcomes import Outcome, Results
 
 APPLIED, EXPIRED, STALE, UNUSED = "applied", "expired", "stale", "unused"
 
@@ -89,13 +89,13 @@ def _apply_one(waiver: Waiver, results: Results, today: datetime.date, path: str
         return WaiverUse(waiver, EXPIRED, problem=(
             f"the waiver for {waiver.label} (owner {waiver.owner}) expired on {waiver.expires}: "
             f"remove it from {path}, and fix the failure or agree a new waiver"))
-    failing = [t for t in covered if t.outcome in ("failed", "waived")]
+    failing = [t for t in covered if t.outcome in (Outcome.FAILED, Outcome.WAIVED)]
     for test in failing:
-        test.outcome = "waived"
+        test.outcome = Outcome.WAIVED
         test.reason = f"waived until {waiver.expires} (owner {waiver.owner}): {waiver.reason}"
     if failing:
         return WaiverUse(waiver, APPLIED, [t.nodeid for t in failing])
-    if any(t.outcome == "passed" for t in covered):
+    if any(t.outcome == Outcome.PASSED for t in covered):
         return WaiverUse(waiver, STALE, problem=(
             f"the waiver for {waiver.label} (owner {waiver.owner}) is stale: it passes now; "
             f"remove the waiver from {path}"))

@@ -1,0 +1,89 @@
+"""The end of a run, in one order: remove what the run still holds on the deployment, decide the
+verdict, set the exit status, then write every report from that one verdict. The HTML report and
+the console render the same report afterwards (pytest-html and the terminal summary run last)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+
+from ghippo_conformance.reports import json_report, junit, markdown
+from ghippo_conformance.run_state import RunState
+from ghippo_conformance.target import safety
+from ghippo_conformance.target.http import RateLimited
+from ghippo_conformance.verdict import gate
+from ghippo_conformance.verdict.gate import Aftermath
+from ghippo_conformance.verdict.outcomes import Verdict
+
+# The run did not run its tests to the end and no failure decides it: not a pass, not a fail.
+INCOMPLETE = 15
+# pytest's own statuses that already say why the run stopped; an incomplete verdict keeps them.
+_KEPT_STATUSES = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR)
+
+
+def finish(session: pytest.Session, state: RunState) -> None:
+    aftermath = _aftermath(session, state)
+    conclusion = gate.conclude(state.results, state.catalogue, state.gate_inputs,
+                               today=datetime.now(timezone.utc).date(), aftermath=aftermath)
+    session.exitstatus = _exit_status(conclusion.verdict, session.exitstatus)
+    state.report = json_report.build(conclusion, aftermath, state.catalogue, state.target, state.settings,
+                                     started=state.started)
+    _write_reports(state)
+
+
+def _aftermath(session: pytest.Session, state: RunState) -> Aftermath:
+    unfinished = _why_unfinished(session, state)
+    if state.settings.dry_run:
+        state.notes += _planned_requests(state)
+        return Aftermath(unfinished)
+    try:
+        leftovers = safety.sweep_this_run(state.target)
+    except (httpx.HTTPError, RateLimited) as error:
+        prefix = f"{state.target.profile.keys.name_prefix}-{state.target.run_id}-"
+        return Aftermath(unfinished, sweep_error=(
+            f"could not check for keys this run left behind ({error}); list the user's keys and remove "
+            f"those named {prefix}…"))
+    return Aftermath(unfinished, tuple(leftovers))
+
+
+def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
+    if state.settings.collect_only:
+        return "the tests were only collected (--collect-only), none ran"
+    if session.exitstatus == pytest.ExitCode.INTERRUPTED:
+        return "it was interrupted (Ctrl-C or SIGTERM) before every test ran"
+    if session.exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+        return "an internal error of the suite stopped it"
+    if session.exitstatus == pytest.ExitCode.USAGE_ERROR:
+        return "a usage error stopped it before the tests ran"
+    if session.shouldstop or session.shouldfail:
+        return f"it stopped early ({session.shouldstop or session.shouldfail})"
+    if not state.results.tests and not state.results.unattributed:
+        return "no test ran (every test was deselected)"
+    return None
+
+
+def _exit_status(verdict: Verdict, status: int) -> int:
+    if verdict == Verdict.PASS:
+        return pytest.ExitCode.OK
+    if verdict == Verdict.FAIL:
+        return pytest.ExitCode.TESTS_FAILED
+    return status if status in _KEPT_STATUSES else INCOMPLETE
+
+
+def _planned_requests(state: RunState) -> list[str]:
+    planned = safety.planned_requests(state.target)
+    return [f"dry run: nothing was sent to {state.settings.base_url or 'a deployment'}; against the embedded "
+            "reference the run sent these state-changing requests:", *(f"  {line}" for line in planned or ["none"])]
+
+
+def _write_reports(state: RunState) -> None:
+    """Every report file, each redacted once more as it is written."""
+    settings, document, redact = state.settings, state.report, state.target.redact
+    if settings.conformance_report:
+        json_report.write(settings.conformance_report, document, redact)
+    if settings.summary_md:
+        json_report.write_text(settings.summary_md, markdown.render(document), redact)
+    if settings.junit_path:
+        junit.add_verdict(settings.junit_path, document, redact)

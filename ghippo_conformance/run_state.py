@@ -1,0 +1,42 @@
+"""The run's state: everything the plugin's hooks share, in one value in the config's stash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from ghippo_conformance.target.session import Target
+from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.verdict.catalogue import Catalogue
+from ghippo_conformance.verdict.gate import Inputs
+from ghippo_conformance.verdict.outcomes import Results
+
+
+@dataclass
+class RunState:
+    settings: Settings
+    target: Target
+    catalogue: Catalogue
+    gate_inputs: Inputs
+    started: str
+    # An xdist worker runs tests and records nothing: its controller ends the run.
+    is_worker: bool
+    results: Results = field(default_factory=Results)
+    # Lines for the console after the verdict: what the run left out or only planned.
+    notes: list[str] = field(default_factory=list)
+    # The conformance report, once the run has ended; every report and the console render it.
+    report: dict[str, Any] | None = None
+
+
+_KEY = pytest.StashKey[RunState]()
+
+
+def keep(config: pytest.Config, state: RunState) -> None:
+    config.stash[_KEY] = state
+
+
+def of(config: pytest.Config) -> RunState | None:
+    """The run's state; None when the plugin did not set up a run (--help, --version, a usage error)."""
+    return config.stash.get(_KEY, None)
