@@ -13,8 +13,13 @@ _TYPES = typing.get_type_hints(Behaviour)
 
 
 def _typed(name: str, text: str):
-    """`text` as a value for the field `name`, of the field's type ("none" for None)."""
+    """`text` as a value for the field `name`, of the field's type ("none" for None), or one of its choices."""
     field_type = _TYPES.get(name)
+    if typing.get_origin(field_type) is typing.Literal:
+        allowed = typing.get_args(field_type)
+        if text not in allowed:
+            raise argparse.ArgumentTypeError(f"{name} takes one of {', '.join(allowed)}, not {text!r}")
+        return text
     if text.lower() == "none":
         return None
     if field_type is bool:
@@ -39,7 +44,7 @@ def _override(text: str) -> tuple[str, object]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ghippo_reference", description=__doc__)
     # SUPPRESS: an option not given leaves the Behaviour default alone.
-    parser.add_argument("--flow", choices=("aksk", "access-key"), default=argparse.SUPPRESS)
+    parser.add_argument("--flow", choices=typing.get_args(_TYPES["flow"]), default=argparse.SUPPRESS)
     parser.add_argument("--key-limit", type=partial(_typed, "key_limit"), default=argparse.SUPPRESS, metavar="N|none")
     parser.add_argument("--port", type=int, default=0, help="default: chosen by the kernel")
     parser.add_argument("--set", type=_override, action="append", default=[], metavar="FIELD=VALUE",

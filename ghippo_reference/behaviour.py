@@ -9,27 +9,13 @@ import dataclasses
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-# Text-valued fields accept only these values.
-_CHOICES = {
-    "flow": ("aksk", "access-key"),
-    "error_message_style": ("default", "alternate"),
-    "users_order": ("created", "name-desc"),
-    "key_id_style": ("uuid", "numeric"),
-    "kid_style": ("thumbprint", "uuid"),
-    "challenge_style": ("realm", "described", "basic-first"),
-    "json_style": ("compact", "pretty-ascii"),
-    "key_list_order": ("oldest-first", "newest-first"),
-    "key_time_style": ("epoch", "rfc3339-offset"),
-    "key_limit_refusal": ("failed-precondition", "resource-exhausted"),
-}
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
 class Behaviour:
     # Which of the two documented credential flows the deployment offers.
-    flow: str = "aksk"
+    flow: Literal["aksk", "access-key"] = "aksk"
     # Keys per user; None means unlimited.
     key_limit: int | None = 2
 
@@ -49,7 +35,7 @@ class Behaviour:
     include_kid: bool = True
     padded_token_signature: bool = False
     # RFC 7515 section 4.1.4 leaves the kid's structure open: the sample's RFC 7638 thumbprint, or a UUID.
-    kid_style: str = "thumbprint"
+    kid_style: Literal["thumbprint", "uuid"] = "thumbprint"
     # RFC 7519 section 4: claims beyond the sample's (aud, azp, nbf, typ) are allowed; clients ignore them.
     extra_token_claims: bool = False
     # RFC 7519 section 2: a NumericDate may be fractional; the sample token's are whole seconds.
@@ -73,19 +59,19 @@ class Behaviour:
     challenge_header: bool = True
     # RFC 6750 section 3 allows error_description and RFC 9110 section 11.6.1 several challenges:
     # "realm" (realm, error), "described" (also error_description), "basic-first" (Basic, then Bearer).
-    challenge_style: str = "realm"
+    challenge_style: Literal["realm", "described", "basic-first"] = "realm"
     echo_token_in_error: bool = False
     malformed_header_status: int = 401
     error_code_is_http_status: bool = False
     plain_text_errors: bool = False
-    error_message_style: str = "default"
+    error_message_style: Literal["default", "alternate"] = "default"
     json_content_type: bool = True
     # The spec's details is an array of google.protobuf.Any: a google.rpc.ErrorInfo in it, not [].
     error_details: bool = False
     # Error bodies leave details out when it is empty, as a marshaler that skips unset fields does.
     omit_empty_error_details: bool = False
     # RFC 8259 sections 2 and 7: whitespace between tokens and \u escapes are the same JSON.
-    json_style: str = "compact"
+    json_style: Literal["compact", "pretty-ascii"] = "compact"
     # RFC 9110 section 8.4: gzip-coded bodies for a client whose Accept-Encoding names gzip.
     gzip_responses: bool = False
     # RFC 9112 section 9.6: the server may close the connection after every response.
@@ -112,7 +98,7 @@ class Behaviour:
     pagination_as_strings: bool = False
     page_size_echo_default: bool = False
     created_at_as_number: bool = False
-    users_order: str = "created"
+    users_order: Literal["created", "name-desc"] = "created"
     can_authorize: bool = True
     search_500_on_quote: bool = False
     defaults_rejected: bool = False
@@ -123,14 +109,14 @@ class Behaviour:
     reverse_field_order: bool = False
 
     # Keys and their lifecycle.
-    key_id_style: str = "uuid"
+    key_id_style: Literal["uuid", "numeric"] = "uuid"
     # The spec's key list has no order: oldest first, or newest first as a UI shows it.
-    key_list_order: str = "oldest-first"
+    key_list_order: Literal["oldest-first", "newest-first"] = "oldest-first"
     # The spec types the key list's createdAt, updatedAt and expiredAt as bare strings: epoch
     # decimals, or RFC 3339 with fractional seconds and a +08:00 offset.
-    key_time_style: str = "epoch"
+    key_time_style: Literal["epoch", "rfc3339-offset"] = "epoch"
     # Over the key limit: FAILED_PRECONDITION (400), or RESOURCE_EXHAUSTED, which grpc-gateway sends as 429.
-    key_limit_refusal: str = "failed-precondition"
+    key_limit_refusal: Literal["failed-precondition", "resource-exhausted"] = "failed-precondition"
     release_slot_on_delete: bool = True
     secret_in_list: bool = False
     # The delete response is the deleted key's record, secret included, instead of {}.
@@ -149,13 +135,15 @@ class Behaviour:
     def __post_init__(self) -> None:
         for name, expected in typing.get_type_hints(type(self)).items():
             value = getattr(self, name)
+            # isinstance refuses a Literal: a choice field is checked against its values instead.
+            if typing.get_origin(expected) is Literal:
+                allowed = typing.get_args(expected)
+                if value not in allowed:
+                    raise ValueError(f"Behaviour.{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
             # bool is a subclass of int, but `key_limit = true` in a variants file is a mistake.
-            if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+            elif not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
                 type_name = getattr(expected, "__name__", expected)  # "bool", or "int | None" as written
                 raise ValueError(f"Behaviour.{name} must be {type_name}, got {value!r}")
-        for name, allowed in _CHOICES.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"Behaviour.{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, object]) -> "Behaviour":

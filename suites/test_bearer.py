@@ -1,10 +1,9 @@
 """Bearer rejection: every protected operation refuses what is not a valid bearer token."""
 
-import re
-
 import pytest
 
 from ghippo_conformance.checks import cases, expect, tokens
+from ghippo_conformance.checks.challenges import offers_bearer
 from ghippo_conformance.checks.expect import refused
 from ghippo_conformance.checks.pages import first_page
 
@@ -94,15 +93,6 @@ def rejections(api, bearer, documentation_token, protected_path):
     presented = [None, "not-a-token", tokens.unsigned(bearer),
                  tokens.with_flipped_signature_byte(bearer), documentation_token]
     return [(token, api.get(protected_path, bearer=token)) for token in presented]
-
-
-def offers_bearer(challenges: str) -> bool:
-    """Whether a WWW-Authenticate value offers the Bearer scheme. RFC 9110 section 11.6.1 allows
-    several challenges in one value, in any order, each a scheme then its comma-separated
-    parameters: a scheme is a token at the start or after a comma that no "=" follows, and
-    quoted parameter values are set aside first, so a "bearer" inside one does not count."""
-    unquoted = re.sub(r'"(?:[^"\\]|\\.)*"', '""', challenges)
-    return re.search(r"(?:^|,)\s*bearer(?=\s|,|$)(?!\s*=)", unquoted, re.IGNORECASE) is not None
 
 
 def unauthorized(rejections, profile):
