@@ -67,7 +67,7 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
     except preflight.PreflightError as error:
         pytest.exit(str(error), returncode=error.exit_code)
     return RunState(settings, target, catalogue, inputs, started=json_report.now(),
-                    is_worker=hasattr(config, "workerinput"))
+                    is_worker=hasattr(config, "workerinput"), notes=list(target.notices))
 
 
 class _XdistController:
@@ -177,9 +177,15 @@ def api(target: session.Target):
     return target.api
 
 
+def _need_bearer(target: session.Target) -> str:
+    if target.bearer is None:
+        pytest.skip(f"no usable bearer: {target.bearer_problem}")
+    return target.bearer
+
+
 @pytest.fixture(scope="session")
 def bearer(target: session.Target) -> str:
-    return target.bearer
+    return _need_bearer(target)
 
 
 @pytest.fixture(scope="session")
@@ -193,6 +199,6 @@ def key_ledger(target: session.Target):
 
     A key that survives is found and reported by the run-end sweep (run_end.finish), once for the
     whole run and after every xdist worker."""
-    ledger = KeyLedger(target.api, target.profile, target.bearer, target.run_id)
+    ledger = KeyLedger(target.api, target.profile, _need_bearer(target), target.run_id)
     yield ledger
     ledger.delete_created()

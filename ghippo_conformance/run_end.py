@@ -34,10 +34,13 @@ def finish(session: pytest.Session, state: RunState) -> None:
 
 
 def _aftermath(session: pytest.Session, state: RunState) -> Aftermath:
-    unfinished = _why_unfinished(session, state)
+    unfinished, bearer_problem = _why_unfinished(session, state), state.target.bearer_problem
     if state.settings.dry_run:
         state.notes += _planned_requests(state)
-        return Aftermath(unfinished)
+        return Aftermath(unfinished, bearer_problem=bearer_problem)
+    if state.target.bearer is None:
+        # Every key is made through the session's bearer: without one the run made none to sweep.
+        return Aftermath(unfinished, bearer_problem=bearer_problem)
     try:
         leftovers = safety.sweep_this_run(state.target)
     except (httpx.HTTPError, RateLimited) as error:

@@ -35,10 +35,17 @@ _JSON_STYLES = {
 }
 
 
+# The token paths served, by Behaviour.token_routes.
+_TOKEN_PATHS = {
+    "both": (f"{BASE_PATH}/token", DOCUMENTED_TOKEN_PATH),
+    "example-path-only": (f"{BASE_PATH}/token",),
+    "text-path-only": (DOCUMENTED_TOKEN_PATH,),
+}
+
+
 def build_app(deployment: Deployment, latency_s: float = 0.0) -> Starlette:
     routes = [
-        Route(f"{BASE_PATH}/token", _endpoint(exchange_key_pair)),
-        Route(DOCUMENTED_TOKEN_PATH, _endpoint(exchange_key_pair)),
+        *(Route(path, _endpoint(exchange_key_pair)) for path in _TOKEN_PATHS[deployment.behaviour.token_routes]),
         Route(f"{BASE_PATH}/users", _endpoint(list_users)),
         Route(f"{BASE_PATH}/current-user", _endpoint(current_user)),
         Route(f"{BASE_PATH}/current-user/accesstoken", _endpoint(create_access_key), methods=["POST"]),

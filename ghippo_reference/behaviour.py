@@ -28,6 +28,10 @@ class Behaviour:
     invalid_cycle_accepted: bool = False
     accept_wrong_sk: bool = False
     second_token_refused: bool = False
+    # Where the pair exchange is served: the documentation's example path, its text's path, or both.
+    token_routes: Literal["both", "example-path-only", "text-path-only"] = "both"
+    # The field of the token response that holds the token: the documentation's `token`, or another name.
+    token_response_field: Literal["token", "access_token"] = "token"
 
     # What issued tokens carry.
     iat_offset_s: int = 0
@@ -53,6 +57,8 @@ class Behaviour:
     scheme_case_sensitive: bool = False
     accept_secret_as_bearer: bool = False
     later_tokens_refused: bool = False
+    # No token the pair exchange issued is accepted as a bearer (AK/SK flow).
+    issued_tokens_refused: bool = False
 
     # How refusals and errors look.
     unauthenticated_status: int = 401

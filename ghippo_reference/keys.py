@@ -179,7 +179,7 @@ async def exchange_key_pair(request: Request, deployment: Deployment) -> dict:
     token = issue_token(
         behaviour, user_id=owner.id, username=owner.name, jti=jti, issued_at=now, expires_at=now + lifetime_s
     )
-    return {"token": token}
+    return {behaviour.token_response_field: token}
 
 
 def _lifetime_s(cycle: str, behaviour: Behaviour) -> int:

@@ -1,10 +1,12 @@
 """The session-start check: a wrong target stops the run with one sentence and its own exit code."""
 
 import http.server
+import json
 import threading
 
 import pytest
 
+from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start
 from suite_runner import run_suite
 
@@ -71,3 +73,42 @@ def test_bad_target_stops_with_one_sentence(reference, html_site, case):
 def test_credentials_never_reach_the_output(reference):
     run = run_suite("--base-url", reference.base_url, *pair(reference, sk="wrong-but-secret-sk"))
     assert "wrong-but-secret-sk" not in run.output
+
+
+def run_with_report(behaviour: Behaviour, tmp_path, *args: str):
+    """The suite against a reference with `behaviour`; the run and its JSON report (None if unwritten)."""
+    report = tmp_path / "report.json"
+    with start(behaviour) as running:
+        run = run_suite("--base-url", running.base_url, *pair(running), "--max-rps", "0",
+                        "--conformance-report", str(report), *args)
+    return run, json.loads(report.read_text()) if report.is_file() else None
+
+
+def requirement(report, requirement_id):
+    return next(r for r in report["requirements"] if r["id"] == requirement_id)
+
+
+def test_token_endpoint_without_a_usable_token_is_a_verdict_not_refused_credentials(tmp_path):
+    run, report = run_with_report(Behaviour(token_response_field="access_token"), tmp_path)
+    assert run.exit_code == 1 and report is not None, run.output
+    assert report["verdict"] == "fail", run.output
+    issue = requirement(report, "TOKEN-ISSUE")
+    assert issue["outcome"] == "failed", issue
+    assert any('"access_token"' in test["evidence"] for test in issue["tests"]), issue
+    assert any("gave no usable token" in reason for reason in report["reasons"]), report["reasons"]
+    assert requirement(report, "KEY-CREATE")["reason"].startswith("no usable bearer"), requirement(report, "KEY-CREATE")
+
+
+def test_token_the_api_refuses_fails_token_usable(tmp_path):
+    run, report = run_with_report(Behaviour(issued_tokens_refused=True), tmp_path, "-n", "2")
+    assert run.exit_code == 1 and report is not None, run.output
+    assert requirement(report, "TOKEN-USABLE")["outcome"] == "failed", requirement(report, "TOKEN-USABLE")
+    assert any("refused the token it issued" in reason for reason in report["reasons"]), report["reasons"]
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "parallel"])
+def test_token_path_of_the_documentation_text_is_found_and_named(tmp_path, workers):
+    run, report = run_with_report(Behaviour(token_routes="text-path-only"), tmp_path, *workers)
+    assert run.exit_code == 0 and report["verdict"] == "pass", run.output
+    assert report["profile"]["paths"]["token"] == "/api/v1/cube/key/token", report["profile"]
+    assert "the run uses the other documented path /api/v1/cube/key/token" in run.output, run.output

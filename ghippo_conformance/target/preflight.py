@@ -1,13 +1,16 @@
-"""The session-start check: one call to the deployment before any test runs.
+"""The session-start check: a few calls to the deployment before any test runs.
 
 A wrong URL, a TLS problem or refused credentials would otherwise show as forty identical
-failures; instead the run stops with one sentence and an exit code of its own.
+failures; instead the run stops with one sentence and an exit code of its own. It stops for
+nothing else: a deployment that accepts the credentials and then breaks its contract (a 200
+without a usable token, a token its own API refuses) is judged by the tests, which is why the
+check returns a Session rather than stopping when no usable bearer comes of it.
 """
 
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -38,6 +41,21 @@ class Credentials:
     ak: str | None = None
     sk: str | None = None
     access_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """The session's bearer, or why the deployment gave none that works (its fault, not the operator's)."""
+
+    token: str | None
+    problem: str | None = None
+    token_path: str | None = None  # the AK/SK flow's token path, as used
+    # What the check decided on the deployment's behalf, for the console and the report.
+    notices: list[str] = field(default_factory=list)
+
+
+# The token paths the documentation names: its example calls the first, its text the second.
+DOCUMENTED_TOKEN_PATHS = ("/apis/ghippo.io/v1alpha1/token", "/api/v1/cube/key/token")
 
 
 def credentials_for(profile: Section, settings: Settings) -> Credentials:
@@ -95,42 +113,67 @@ def _require_api(exchange: Exchange, what: str, *, json_body: bool) -> None:
             NOT_GHIPPO)
 
 
-def obtain_bearer(api: Api, profile: Section, credentials: Credentials) -> str:
-    """The session's bearer: a token from the AK/SK pair, or the access key itself."""
+def obtain_bearer(api: Api, profile: Section, credentials: Credentials) -> Bearer:
+    """The session's bearer: a token from the AK/SK pair, or the access key itself.
+
+    Stops the run only when the deployment clearly refuses the pair (a 4xx answer); a 200 without
+    a usable token, or a 5xx, is the deployment's failure, which TOKEN-ISSUE and SCHEMA-TOKEN judge."""
     if credentials.access_key:
-        return credentials.access_key
-    exchange = _call(api, profile.paths.token, params={"ak": credentials.ak, "sk": credentials.sk})
-    if exchange.status == 404:
+        return Bearer(credentials.access_key)
+    path, exchange, notices = _token_endpoint(api, profile, {"ak": credentials.ak, "sk": credentials.sk})
+    body = exchange.json()
+    token = body.get("token") if isinstance(body, dict) else None
+    if 400 <= exchange.status < 500:
         raise PreflightError(
-            f"{exchange.url.split('?')[0]} answered 404: no token endpoint there; set the profile's "
-            "paths.token (e.g. --profile-set paths.token=/api/v1/cube/key/token), or choose an "
-            "access-key profile if this deployment runs Ghippo v0.14 or later", NOT_GHIPPO)
-    token = (exchange.json() or {}).get("token") if isinstance(exchange.json(), dict) else None
-    if exchange.status != 200 or not isinstance(token, str):
-        raise PreflightError(
-            f"the deployment refused the AK/SK pair ({exchange.status} at {profile.paths.token}); "
-            "check --ak and --sk", CREDENTIALS_REFUSED)
-    return token
+            f"the deployment refused the AK/SK pair ({exchange.status} at {path}); check --ak and --sk",
+            CREDENTIALS_REFUSED)
+    if exchange.status != 200 or not isinstance(token, str) or not token:
+        return Bearer(None, f"the token endpoint gave no usable token for the session's pair ({exchange.status} "
+                            f"at {path}; TOKEN-ISSUE and SCHEMA-TOKEN say why)", path, notices)
+    api.redact.add(token)
+    return Bearer(token, None, path, notices)
 
 
-def own_bearer(api: Api, profile: Section, credentials: Credentials) -> str:
-    """A bearer of this process's own, its secret added to the redactor."""
-    bearer = obtain_bearer(api, profile, credentials)
-    api.redact.add(bearer)
-    return bearer
+def _token_endpoint(api: Api, profile: Section, pair: dict[str, str]) -> tuple[str, Exchange, list[str]]:
+    """The profile's token path and its answer to the pair; when that answers 404, the other
+    documented path, if it answers as a token endpoint, with a sentence saying so."""
+    answer = _call(api, profile.paths.token, params=pair)
+    if answer.status != 404:
+        return profile.paths.token, answer, []
+    for other in DOCUMENTED_TOKEN_PATHS:
+        if other == profile.paths.token:
+            continue
+        other_answer = _call(api, other, params=pair)
+        if other_answer.status != 404 and isinstance(other_answer.json(), dict):
+            return other, other_answer, [
+                f"the profile's token path {profile.paths.token} answered 404; the run uses the other documented "
+                f"path {other} (--profile-set paths.token={other} says so up front)"]
+    raise PreflightError(
+        f"{answer.url.split('?')[0]} answered 404: no token endpoint there, nor at the other documented path; "
+        "set the profile's paths.token (--profile-set paths.token=…), or choose an access-key profile if this "
+        "deployment runs Ghippo v0.14 or later", NOT_GHIPPO)
 
 
-def check(api: Api, profile: Section, credentials: Credentials) -> str:
-    """Run the session-start check and return the session's bearer token."""
+def check(api: Api, profile: Section, credentials: Credentials) -> Bearer:
+    """Run the session-start check and return the session's bearer (or why there is none)."""
     _require_api(_call(api, profile.paths.users, params={"pageSize": 1}), "the users list", json_body=False)
-    bearer = own_bearer(api, profile, credentials)
-    listed = _call(api, profile.paths.users, params={"pageSize": 1}, bearer=bearer)
+    bearer = obtain_bearer(api, profile, credentials)
+    if bearer.token is None:
+        return bearer
+    listed = _call(api, profile.paths.users, params={"pageSize": 1}, bearer=bearer.token)
     if listed.status in (401, 403):
-        refused = "token issued for the AK/SK pair" if credentials.ak else "access key"
-        raise PreflightError(
-            f"the deployment refused the {refused} ({listed.status} on {profile.paths.users}); "
-            "check the credentials and that the user may list users", CREDENTIALS_REFUSED)
+        if credentials.access_key:
+            raise PreflightError(
+                f"the deployment refused the access key ({listed.status} on {profile.paths.users}); "
+                "check the credentials and that the user may list users", CREDENTIALS_REFUSED)
+        # The pair was accepted: refusing the token it bought is the deployment's fault (TOKEN-USABLE).
+        return replace(bearer, token=None, problem=f"the deployment refused the token it issued for the session's "
+                                                   f"pair ({listed.status} on {profile.paths.users}; TOKEN-USABLE "
+                                                   "says why)")
     _require_api(listed, "the users list with credentials", json_body=True)
+    if listed.status != 200:
+        return replace(bearer, token=None,
+                       problem=f"the users list answered {listed.status} to the session's credentials")
     return bearer
 
 

@@ -32,6 +32,8 @@ def configure(config: pytest.Config, settings: Settings, target: Target) -> None
         config.option.dist = "loadgroup"
     if getattr(config, "workerinput", {}).get(LOADGROUP):
         config.option.loadgroup = True  # read by xdist's worker when it collects
+    if settings.cleanup and target.bearer is None:
+        pytest.exit(f"cleanup of {target.base_url} impossible: {target.bearer_problem}", returncode=1)
     if settings.cleanup:
         ledger = KeyLedger(target.api, target.profile, target.bearer, target.run_id)
         swept = cleanup.sweep(ledger, cleanup.run_prefix_pattern(target.profile))

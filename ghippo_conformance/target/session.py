@@ -24,9 +24,11 @@ class Target:
     profile: Section
     credentials: Credentials
     api: Api
-    bearer: str
+    bearer: str | None  # None when the deployment gave no usable one: bearer_problem says why
     run_id: str
     embedded: Any = field(default=None, repr=False)  # the running reference, when embedded
+    bearer_problem: str | None = None
+    notices: list[str] = field(default_factory=list)  # what the session-start check decided, for the operator
 
     @property
     def redact(self) -> Redactor:
@@ -45,11 +47,12 @@ def start_embedded_reference(profile: Section) -> tuple[Any, Credentials]:
 def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] | None) -> Target:
     """Connect to the deployment (starting the reference if none is given) and run the check.
 
-    `shared` carries what the xdist controller already decided (URL, credentials, run id), so
-    every worker tests the same deployment as the same user, each with a bearer of its own."""
+    `shared` carries what the xdist controller already decided (URL, credentials, run id, token
+    path), so every worker tests the same deployment as the same user, each with a bearer of its own."""
     embedded = None
     if shared:
         base_url, credentials, run_id = shared["base_url"], Credentials(**shared["credentials"]), shared["run_id"]
+        profile = with_token_path(profile, shared["token_path"])
     elif settings.base_url and not settings.dry_run:
         base_url, run_id = settings.base_url, secrets.token_hex(4)
         credentials = preflight.credentials_for(profile, settings)
@@ -62,19 +65,29 @@ def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] 
     api = preflight.new_api(settings, base_url, redactor)
     try:
         # A worker's controller has already checked the deployment: the worker only needs a bearer.
-        bearer = (preflight.own_bearer if shared else preflight.check)(api, profile, credentials)
+        bearer = (preflight.obtain_bearer if shared else preflight.check)(api, profile, credentials)
     except preflight.PreflightError:
         api.close()
         if embedded:
             embedded.stop()
         raise
-    return Target(base_url, profile, credentials, api, bearer, run_id, embedded)
+    return Target(base_url, with_token_path(profile, bearer.token_path), credentials, api, bearer.token, run_id,
+                  embedded, bearer.problem, bearer.notices)
+
+
+def with_token_path(profile: Section, token_path: str | None) -> Section:
+    """The profile with the token path the session-start check settled on."""
+    if token_path is None or token_path == profile.paths.token:
+        return profile
+    data = profile.as_dict()
+    return Section({**data, "paths": {**data["paths"], "token": token_path}}, "profile")
 
 
 def shareable(target: Target) -> dict[str, Any]:
     """What an xdist worker needs to reach the same deployment (plain data: it crosses processes)."""
     credentials = {k: v for k, v in vars(target.credentials).items() if v is not None}
-    return {"base_url": target.base_url, "credentials": credentials, "run_id": target.run_id}
+    return {"base_url": target.base_url, "credentials": credentials, "run_id": target.run_id,
+            "token_path": target.profile.get("paths", {}).get("token")}
 
 
 def close(target: Target) -> None:

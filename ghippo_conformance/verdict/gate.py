@@ -49,6 +49,7 @@ class Aftermath:
     unfinished: str | None = None  # why the run did not run its tests to the end
     leftovers: tuple[str, ...] = ()  # keys of this run still on the deployment, "id (name)"
     sweep_error: str | None = None  # why the run could not check for leftovers
+    bearer_problem: str | None = None  # why the deployment gave the session no usable bearer
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ def conclude(results: Results, catalogue: Catalogue, inputs: Inputs, *, today: d
 
 
 def _aftermath_reasons(aftermath: Aftermath):
+    if aftermath.bearer_problem:
+        yield f"{aftermath.bearer_problem}; every test that needs the session's bearer was skipped"
     if aftermath.leftovers:
         yield (f"the run left {len(aftermath.leftovers)} key(s) of its own on the deployment, remove them by hand: "
                f"{', '.join(aftermath.leftovers)}")
