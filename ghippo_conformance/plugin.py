@@ -7,15 +7,18 @@ the run (run_end.finish: sweep, verdict, exit status, reports) → the console v
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from ghippo_conformance import run_end, run_state
+from ghippo_conformance.checks import cases
 from ghippo_conformance.checks.generated import keep_hypothesis_cache_out_of_working_directory
-from ghippo_conformance.checks.keys import KeyLedger
+from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
 from ghippo_conformance.reports import console, json_report
 from ghippo_conformance.reports.html import HtmlMatrix
 from ghippo_conformance.run_state import RunState
 from ghippo_conformance.target import preflight, profile as profile_module, safety, session
+from ghippo_conformance.target.http import RateLimited
 from ghippo_conformance.target.scrub import scrub
 from ghippo_conformance.target.settings import Settings, add_options, resolve
 from ghippo_conformance.verdict import catalogue as catalogue_module, gate
@@ -57,17 +60,27 @@ def pytest_configure(config: pytest.Config) -> None:
 def _open_run(config: pytest.Config, settings: Settings) -> RunState:
     """Load what the run reads, open the target and run the session-start check."""
     try:
+        cases.check_all()
         catalogue = catalogue_module.load()
         inputs = gate.load_inputs(settings, catalogue)
         profile = profile_module.load(settings.profile, settings.profile_overrides)
         shared = getattr(config, "workerinput", {}).get(_SHARED)
         target = session.open_target(settings, profile, shared=shared)
-    except (WaiverError, BaselineError, profile_module.ProfileError, preflight.MissingCredentials) as error:
+    except (cases.CaseTableError, catalogue_module.CatalogueError, WaiverError, BaselineError,
+            profile_module.ProfileError, preflight.MissingCredentials) as error:
         raise pytest.UsageError(str(error)) from None
     except preflight.PreflightError as error:
         pytest.exit(str(error), returncode=error.exit_code)
-    return RunState(settings, target, catalogue, inputs, started=json_report.now(),
-                    is_worker=hasattr(config, "workerinput"), notes=list(target.notices))
+    is_worker = hasattr(config, "workerinput")
+    return RunState(settings, target, catalogue, inputs, started=json_report.now(), is_worker=is_worker,
+                    notes=list(target.notices), keys_at_start=None if is_worker else _keys_at_start(target))
+
+
+def _keys_at_start(target: session.Target) -> dict[str, str] | None:
+    try:
+        return safety.keys_at_start(target)
+    except (KeysUnreadable, httpx.HTTPError, RateLimited):
+        return None  # KEY-CREATE and SCHEMA-KEY judge the list; a vanished key cannot be told here
 
 
 class _XdistController:
@@ -109,7 +122,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 f"{item.nodeid} names requirement {requirement_id!r}, which is not in "
                 "suites/requirements.toml: every conformance test names a catalogue requirement")
         requirement = state.catalogue[requirement_id]
-        item.user_properties += [("requirement", requirement.id), ("level", requirement.level)]
+        item.user_properties += [("requirement", requirement.id), ("level", str(requirement.level))]
         reason = requirement.not_applicable_because(state.target.profile)
         if reason:
             item.stash[_NOT_APPLICABLE] = reason
@@ -129,7 +142,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     state = run_state.of(item.config)
     if call.excinfo is not None and call.excinfo.errisinstance(NotApplicable):
         # The report crosses to the xdist controller as data: the exception's type does not.
-        test_report.user_properties = [*test_report.user_properties, (APPLICABILITY_PROPERTY, Outcome.NOT_APPLICABLE)]
+        test_report.user_properties = [*test_report.user_properties, (APPLICABILITY_PROPERTY, str(Outcome.NOT_APPLICABLE))]
     if state is not None:
         scrub(test_report, state.target.redact)
     return test_report

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
+from ghippo_conformance.checks.keys import KeysUnreadable
 from ghippo_conformance.reports import json_report, junit, markdown
 from ghippo_conformance.run_state import RunState
 from ghippo_conformance.target import safety
@@ -17,6 +18,8 @@ from ghippo_conformance.verdict import gate
 from ghippo_conformance.verdict.gate import Aftermath
 from ghippo_conformance.verdict.outcomes import Verdict
 
+# The requirement a delete that deletes nothing breaks, wherever the run sees one.
+KEY_REVOKE = "KEY-REVOKE"
 # The run did not run its tests to the end and no failure decides it: not a pass, not a fail.
 INCOMPLETE = 15
 # pytest's own statuses that already say why the run stopped; an incomplete verdict keeps them.
@@ -34,21 +37,25 @@ def finish(session: pytest.Session, state: RunState) -> None:
 
 
 def _aftermath(session: pytest.Session, state: RunState) -> Aftermath:
-    unfinished, bearer_problem = _why_unfinished(session, state), state.target.bearer_problem
+    unfinished, target = _why_unfinished(session, state), state.target
     if state.settings.dry_run:
         state.notes += _planned_requests(state)
-        return Aftermath(unfinished, bearer_problem=bearer_problem)
-    if state.target.bearer is None:
+        return Aftermath(unfinished)
+    if target.bearer is None:
         # Every key is made through the session's bearer: without one the run made none to sweep.
-        return Aftermath(unfinished, bearer_problem=bearer_problem)
+        return Aftermath(unfinished, bearer_problem=target.bearer_problem)
     try:
-        leftovers = safety.sweep_this_run(state.target)
-    except (httpx.HTTPError, RateLimited) as error:
-        prefix = f"{state.target.profile.keys.name_prefix}-{state.target.run_id}-"
+        swept = safety.sweep_this_run(target)
+    except (httpx.HTTPError, RateLimited, KeysUnreadable) as error:
+        prefix = f"{target.profile.keys.name_prefix}-{target.run_id}-"
         return Aftermath(unfinished, sweep_error=(
             f"could not check for keys this run left behind ({error}); list the user's keys and remove "
             f"those named {prefix}…"))
-    return Aftermath(unfinished, tuple(leftovers))
+    for finding in swept.kept_after_success:
+        state.results.fail(KEY_REVOKE, "run-end sweep", finding)
+    vanished = [f"{key_id} ({name})" for key_id, name in (state.keys_at_start or {}).items()
+                if key_id not in swept.listed_after]
+    return Aftermath(unfinished, tuple(swept.failed), vanished=tuple(vanished))
 
 
 def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:

@@ -26,6 +26,8 @@ class RunState:
     results: Results = field(default_factory=Results)
     # Lines for the console after the verdict: what the run left out or only planned.
     notes: list[str] = field(default_factory=list)
+    # id -> name of the user's keys before any test ran (None: unknown), to tell whether one vanished.
+    keys_at_start: dict[str, str] | None = None
     # The conformance report, once the run has ended; every report and the console render it.
     report: dict[str, Any] | None = None
 

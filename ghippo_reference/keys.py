@@ -152,8 +152,13 @@ async def delete_access_key(request: Request, deployment: Deployment) -> dict:
     if deployment.behaviour.deletes_fail:
         raise ApiError(SERVER_FAULT)  # the key stays, as when the backing store is down
     key = deployment.keys.find(key_id)
-    if not deployment.keys.delete(owner.id, key_id):
+    if key is None or key.deleted or key.owner_id != owner.id:
         raise ApiError(KEY_NOT_FOUND)
+    if deployment.behaviour.delete_keeps_key:
+        return {}
+    if deployment.behaviour.delete_removes_oldest:
+        key_id = deployment.keys.live_keys(owner.id)[0].id
+    deployment.keys.delete(owner.id, key_id)
     if deployment.behaviour.secret_in_delete_response:
         return {**_key_view(key, deployment.behaviour), "token": key.secret}
     return {}

@@ -34,9 +34,16 @@ class KeyLedger:
 
     def held(self) -> list[dict[str, Any]]:
         """The keys the user holds now (an empty list if the list cannot be read)."""
-        body = self.list().json()
-        items = body.get("items") if isinstance(body, dict) else None
-        return [k for k in items if isinstance(k, dict)] if isinstance(items, list) else []
+        return _listed_keys(self.list()) or []
+
+    def held_for_certain(self) -> dict[str, str]:
+        """id -> name of every key the user holds now; KeysUnreadable when the list cannot be read,
+        since an unreadable list must never pass for an empty one."""
+        exchange = self.list()
+        keys = _listed_keys(exchange) if exchange.status == 200 else None
+        if keys is None:
+            raise KeysUnreadable(f"the key list could not be read\n{exchange.evidence()}")
+        return {str(key.get("id")): str(key.get("name", "")) for key in keys}
 
     def free_slots(self) -> int | None:
         """How many more keys the user may hold, or None when the profile sets no limit."""
@@ -70,6 +77,16 @@ class KeyLedger:
         """Delete every key this run created (what survives, the run-end sweep reports)."""
         for key_id in list(self.created):
             self.delete(key_id)
+
+
+class KeysUnreadable(Exception):
+    """The deployment's key list answered something that is not a key list."""
+
+
+def _listed_keys(exchange: Exchange) -> list[dict[str, Any]] | None:
+    body = exchange.json()
+    items = body.get("items") if isinstance(body, dict) else None
+    return [k for k in items if isinstance(k, dict)] if isinstance(items, list) else None
 
 
 def authenticate_with(api: Api, profile: Section, created: dict[str, Any]) -> Exchange:

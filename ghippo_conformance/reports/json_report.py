@@ -52,6 +52,7 @@ def build(conclusion: Conclusion, aftermath: Aftermath, catalogue: Catalogue, ta
             "unchanged_failures": comparison.unchanged_failures,
         },
         "leftovers": list(aftermath.leftovers),
+        "vanished": list(aftermath.vanished),
         "sweep_error": aftermath.sweep_error,
     }
 

@@ -170,10 +170,8 @@ def check(api: Api, profile: Section, credentials: Credentials) -> Bearer:
         return replace(bearer, token=None, problem=f"the deployment refused the token it issued for the session's "
                                                    f"pair ({listed.status} on {profile.paths.users}; TOKEN-USABLE "
                                                    "says why)")
+    # Any other answer is the tests' to judge: a 400 for a query this check chose, say.
     _require_api(listed, "the users list with credentials", json_body=True)
-    if listed.status != 200:
-        return replace(bearer, token=None,
-                       problem=f"the users list answered {listed.status} to the session's credentials")
     return bearer
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from ghippo_conformance.target import cleanup
-from ghippo_conformance.checks.keys import KeyLedger
+from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
 from ghippo_conformance.target.session import Target
 from ghippo_conformance.target.settings import Settings
 
@@ -36,7 +36,10 @@ def configure(config: pytest.Config, settings: Settings, target: Target) -> None
         pytest.exit(f"cleanup of {target.base_url} impossible: {target.bearer_problem}", returncode=1)
     if settings.cleanup:
         ledger = KeyLedger(target.api, target.profile, target.bearer, target.run_id)
-        swept = cleanup.sweep(ledger, cleanup.run_prefix_pattern(target.profile))
+        try:
+            swept = cleanup.sweep(ledger, cleanup.run_prefix_pattern(target.profile))
+        except KeysUnreadable as error:
+            pytest.exit(f"cleanup of {target.base_url} impossible: {error}", returncode=1)
         lines = [f"removed {key}" for key in swept.removed] + [f"could NOT remove {key}" for key in swept.failed]
         summary = "; ".join(lines) or "no key left behind by an earlier run"
         pytest.exit(f"cleanup of {target.base_url}: {summary}", returncode=1 if swept.failed else 0)
@@ -68,11 +71,18 @@ def group_and_filter(config: pytest.Config, settings: Settings, items: list[pyte
     return [note]
 
 
-def sweep_this_run(target: Target) -> list[str]:
+def sweep_this_run(target: Target) -> cleanup.Sweep:
     """Delete keys of this run that survived their tests (a worker died, a run was interrupted)."""
     ledger = KeyLedger(target.api, target.profile, target.bearer, target.run_id)
-    swept = cleanup.sweep(ledger, cleanup.run_prefix_pattern(target.profile, target.run_id))
-    return swept.failed
+    return cleanup.sweep(ledger, cleanup.run_prefix_pattern(target.profile, target.run_id))
+
+
+def keys_at_start(target: Target) -> dict[str, str] | None:
+    """id -> name of the keys the user holds before any test runs, so that the end of the run can
+    tell whether one of them vanished; None when there is no bearer to list them with."""
+    if target.bearer is None:
+        return None
+    return KeyLedger(target.api, target.profile, target.bearer, target.run_id).held_for_certain()
 
 
 def planned_requests(target: Target) -> list[str]:

@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 
-from ghippo_conformance.checks import paths
+from ghippo_conformance.checks import cases, paths, schemas
 from ghippo_conformance.target.profile import Section
 
-LEVELS = ("MUST", "SHOULD", "MAY")
+ROWS = "requirement"  # the catalogue's rows are its [[requirement]] array
+
+
+class CatalogueError(Exception):
+    """A catalogue that does not match schemas/requirements.json or repeats an id; one sentence."""
+
+
+class Level(StrEnum):
+    """How much a requirement's failure weighs: MUST fails the run, SHOULD warns (fails with --strict),
+    MAY informs. A StrEnum, so that it compares, prints and serializes as its name."""
+
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+    MAY = "MAY"
 
 
 @dataclass(frozen=True)
 class Requirement:
     id: str
-    level: str
+    level: Level
     area: str
     statement: str
     source: str
@@ -53,13 +68,26 @@ class Catalogue:
 
 @lru_cache(maxsize=1)
 def load() -> Catalogue:
-    data = tomllib.loads(paths.CATALOGUE.read_text(encoding="utf-8"))
-    requirements = {}
-    for row in data["requirement"]:
-        requirement = Requirement(
-            **{**row, "flows": tuple(row["flows"]), "needs": tuple(row.get("needs", ()))}
-        )
-        if requirement.level not in LEVELS or requirement.id in requirements:
-            raise ValueError(f"catalogue entry {requirement.id}: bad level or duplicate id")
-        requirements[requirement.id] = requirement
-    return Catalogue(data["version"], requirements)
+    """The suite's catalogue, suites/requirements.toml."""
+    return read(paths.CATALOGUE)
+
+
+def read(path: Path) -> Catalogue:
+    """The catalogue in `path`, validated against schemas/requirements.json; CatalogueError says
+    in one sentence which requirement and which column is wrong."""
+    shown = cases.shown_path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise CatalogueError(f"{shown} is not valid TOML: {error}") from None
+    found = cases.row_problems(shown, data, ROWS, schemas.validator("requirements").iter_errors(data),
+                               row_noun="requirement")
+    found = found or cases.duplicate_ids(shown, data[ROWS], row_noun="requirement")
+    if found:
+        raise CatalogueError(found[0])
+    return Catalogue(data["version"], {row["id"]: _requirement(row) for row in data[ROWS]})
+
+
+def _requirement(row: dict) -> Requirement:
+    return Requirement(**{**row, "level": Level(row["level"]), "flows": tuple(row["flows"]),
+                          "needs": tuple(row.get("needs", ()))})

@@ -50,6 +50,8 @@ class Aftermath:
     leftovers: tuple[str, ...] = ()  # keys of this run still on the deployment, "id (name)"
     sweep_error: str | None = None  # why the run could not check for leftovers
     bearer_problem: str | None = None  # why the deployment gave the session no usable bearer
+    # Keys of the user's, held before the run and not the run's, that the end of the run no longer finds.
+    vanished: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,9 @@ def _aftermath_reasons(aftermath: Aftermath):
                f"{', '.join(aftermath.leftovers)}")
     if aftermath.sweep_error:
         yield aftermath.sweep_error
+    if aftermath.vanished:
+        yield (f"keys of the user's that this run did not create vanished while it ran: {', '.join(aftermath.vanished)}; "
+               "the run deletes only keys named after its run id, so the deployment removed them")
 
 
 def _requirement_reasons(table: dict[str, RequirementResult], *, strict: bool, certify: bool):

@@ -111,6 +111,11 @@ class Results:
             result.outcome = Outcome.NOT_APPLICABLE if not_applicable else Outcome.SKIPPED
             result.reason = skip_reason(report)
 
+    def fail(self, requirement_id: str, where: str, evidence: str) -> None:
+        """A failure the run saw outside the tests (at its end, say), as a test result of its own."""
+        reason = evidence.partition("\n")[0]
+        self.tests[f"{where}: {reason}"] = TestResult(where, requirement_id, Outcome.FAILED, reason, evidence)
+
     def of(self, requirement_id: str) -> list[TestResult]:
         return [t for t in self.tests.values() if t.requirement == requirement_id]
 
