@@ -154,10 +154,14 @@ def test_reference_whose_deletes_fail_answers_500_and_keeps_the_key():
         assert reference.admin_key_ids() == [key_id]
 
 
-def run_where_deletes_fail(tmp_path, *args):
-    """The suite against a reference that refuses every delete, holding one key of the user's.
+DELETES_FAIL = Behaviour(deletes_fail=True)  # every delete answers 500 and the key stays
+DELETES_NOTHING = Behaviour(delete_keeps_key=True)  # every delete answers 200 {} and the key stays
+
+
+def run_where_deletes_fail(tmp_path, *args, behaviour=DELETES_FAIL):
+    """The suite against a reference whose deletes remove nothing, holding one key of the user's.
     Returns the run, its JSON report, the user's key and this run's keys (id -> name) still held."""
-    with start(Behaviour(deletes_fail=True)) as reference:
+    with start(behaviour) as reference:
         [users_own] = reference.admin_key_ids()
         run = run_suite(*target_args(reference), "--conformance-report", str(tmp_path / "report.json"), *args)
         held = held_keys(reference)
@@ -170,15 +174,33 @@ def run_where_deletes_fail(tmp_path, *args):
     return run, json.loads((tmp_path / "report.json").read_text()), users_own, ours
 
 
-def test_keys_the_run_cannot_remove_are_listed_by_id_and_fail_it(tmp_path):
-    run, report, users_own, ours = run_where_deletes_fail(tmp_path, "--summary-md", str(tmp_path / "summary.md"))
+@pytest.mark.parametrize("behaviour", [DELETES_FAIL, DELETES_NOTHING], ids=["delete-answers-500", "delete-answers-200"])
+def test_keys_the_run_cannot_remove_are_listed_by_id_and_fail_it(tmp_path, behaviour):
+    # A 2xx from DELETE is no proof: the key must be gone from the list.
+    summary_md = tmp_path / "summary.md"
+    run, report, users_own, ours = run_where_deletes_fail(tmp_path, "--summary-md", str(summary_md),
+                                                          behaviour=behaviour)
     tail = run.output[-OUTPUT_TAIL:]
     assert ours, f"the run left no key of its own behind, so nothing here is checked\n{tail}"
-    assert run.exit_code == 1, tail
+    assert run.exit_code == 1 and report["verdict"] == "fail", tail
     assert sorted(report["leftovers"]) == as_leftovers(ours), tail
     lines = [line for line in run.output.splitlines() if line.startswith(LEFTOVERS_LINE)]
     assert len(lines) == 1 and all(key_id in lines[0] for key_id in ours), tail
     assert users_own not in lines[0], lines[0]
+    summary = summary_md.read_text()
+    assert all(f"- `{leftover}`" in summary for leftover in report["leftovers"]), summary
+
+
+def test_a_key_of_the_users_that_vanishes_fails_the_run(tmp_path):
+    # Each delete removes the user's oldest key instead of the one named: the run never asked for it.
+    report_path = tmp_path / "report.json"
+    with start(Behaviour(delete_removes_oldest=True)) as reference:
+        [users_own] = reference.admin_key_ids()
+        run = run_suite(*target_args(reference), "--conformance-report", str(report_path), "-k", "test_keys")
+    report = json.loads(report_path.read_text())
+    assert run.exit_code == 1 and report["verdict"] == "fail", run.output[-OUTPUT_TAIL:]
+    assert report["vanished"] == [f"{users_own} (preexisting-1)"], report
+    assert any(users_own in reason and "vanished" in reason for reason in report["reasons"]), report["reasons"]
 
 
 def test_every_report_shows_the_same_leftovers_and_verdict_as_the_exit_code(tmp_path):
