@@ -137,6 +137,8 @@ class Behaviour:
     # Every delete of a key answers 500 and the key stays: what the run-end sweep must report,
     # as keys the run could not remove. Not a variant: it breaks too much at once to kill one requirement.
     deletes_fail: bool = False
+    # A create whose expiredAt is already past makes a key that never expires.
+    past_expired_at_ignored: bool = False
     # A delete answers 200 {} and the key stays listed and usable: a delete that never lands.
     delete_keeps_key: bool = False
     # A delete answers 200 for the named key but removes the user's oldest key instead.

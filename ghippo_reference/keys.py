@@ -54,7 +54,7 @@ def create_key(deployment: Deployment, owner: User, name: str, expired_at: str) 
     if not name.strip():
         raise ApiError(MISSING_PARAMETER, name="name")
     now = int(time.time())
-    expires_at = _expiry(expired_at, now)
+    expires_at = _expiry(expired_at, now, deployment.behaviour)
     make_secret = partial(_new_secret, deployment.behaviour, owner, now, expires_at)
     key = deployment.keys.create(owner.id, name, expires_at, make_secret)
     if key is None:
@@ -63,7 +63,7 @@ def create_key(deployment: Deployment, owner: User, name: str, expired_at: str) 
     return {"id": key.id, "token": key.secret}
 
 
-def _expiry(expired_at: str, now: int) -> int | None:
+def _expiry(expired_at: str, now: int, behaviour: Behaviour) -> int | None:
     """Epoch seconds from "" (never), decimal epoch seconds or RFC 3339; past times are refused."""
     if not expired_at:
         return None
@@ -77,6 +77,8 @@ def _expiry(expired_at: str, now: int) -> int | None:
     else:
         raise ApiError(BAD_EXPIRY)
     if expires_at <= now:
+        if behaviour.past_expired_at_ignored:
+            return None  # as a scheduler that only arms timers for future times would
         raise ApiError(BAD_EXPIRY)
     return expires_at
 

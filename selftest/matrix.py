@@ -76,6 +76,12 @@ class Result:
             return self.failed()
         return self.failed(("MUST",) if variant.tolerance else _CHECKED) - variant.breaks - variant.by_chance
 
+    def starved(self) -> list[str]:
+        """Tests of the variant's must_run requirements that skipped, with their reasons."""
+        must_run = self.run.variant.must_run if self.run.variant else frozenset()
+        return [f"{test['nodeid']}: {test['reason']}" for row in (self.suite.report or {}).get("requirements", [])
+                if row["id"] in must_run for test in row["tests"] if test["outcome"] == Outcome.SKIPPED]
+
     def _issue_here(self) -> tuple[SuiteIssue, tuple[set[str], set[str]]] | None:
         """The variant's suite issue and what it predicts for this profile, if it predicts anything."""
         issue = self.run.variant.suite_issue if self.run.variant else None
@@ -103,6 +109,7 @@ class Result:
             found.append(f"failed, not declared: {', '.join(sorted(self.unexpected()))}")
         if self.escaped():
             found.append(f"declared, did not fail: {', '.join(sorted(self.escaped()))}")
+        found += [f"must run, skipped: {starved}" for starved in self.starved()]
         if self._issue_here():
             found.append("the run differs from what its variant's suite_issue predicts: update or remove it")
         return found

@@ -40,6 +40,8 @@ class Variant:
     breaks: frozenset[str]
     # IDs only generated inputs can see broken: whether they fail depends on the seed.
     by_chance: frozenset[str]
+    # IDs none of whose tests may skip: a check that starves hides the defects it is for.
+    must_run: frozenset[str]
     tolerance: bool
     suite_issue: SuiteIssue | None
 
@@ -63,6 +65,7 @@ def load(path: Path = VARIANTS_FILE) -> list[Variant]:
             overrides=row["overrides"],
             breaks=frozenset(row.get("breaks", ())),
             by_chance=frozenset(row.get("by_chance", ())),
+            must_run=frozenset(row.get("must_run", ())),
             tolerance=row.get("kind") == "tolerance",
             suite_issue=_suite_issue(row.get("suite_issue")),
         ))

@@ -24,9 +24,16 @@ def contains(value, secret: str) -> bool:
 
 def need_free_slots(key_ledger, count: int) -> None:
     free = key_ledger.free_slots()
-    if free is not None and free < count:
-        pytest.skip(f"the user has {free} free key slot(s), this check needs {count}; "
-                    "the suite never deletes keys it did not create")
+    if free is None or free >= count:
+        return
+    ours = [f"{key['id']} ({key['name']})" for key in key_ledger.held() if str(key.get("name", "")).startswith(key_ledger.prefix)]
+    if ours:
+        # Every test deletes its keys when it ends: one of this run's keys still held is a delete that
+        # did not land, which the run's end fails KEY-REVOKE for, with the exchanges.
+        pytest.skip(f"the user has {free} free key slot(s), this check needs {count}: this run's keys "
+                    f"{', '.join(ours)} are still held after their delete (KEY-REVOKE reports it)")
+    pytest.skip(f"the user has {free} free key slot(s), this check needs {count}; "
+                "the suite never deletes keys it did not create")
 
 
 def new_key(key_ledger, purpose: str, **kwargs):
@@ -35,30 +42,27 @@ def new_key(key_ledger, purpose: str, **kwargs):
     need_free_slots(key_ledger, 1)
     made = key_ledger.create(purpose, **kwargs)
     if made.status != 200:
-        pytest.skip(f"creating a key was refused ({made.status}) with a slot free; KEY-CREATE and KEY-LIMIT judge that")
+        pytest.skip(f"creating a key was refused ({made.status}); KEY-CREATE and KEY-LIMIT judge that")
     return made
 
 
-@pytest.fixture
-def created(key_ledger):
-    """A key created for one check and deleted after it, so each check has the slot it needs."""
-    need_free_slots(key_ledger, 1)
-    exchange = key_ledger.create("keys")
-    body = exchange.json() if exchange.status == 200 else None
-    yield exchange, body
-    if body and body["id"] in key_ledger.created:  # unless the check deleted it itself
-        key_ledger.delete(body["id"])
-
-
-@pytest.fixture
-def emptied(key_ledger):
-    """Each limit check starts from the keys the user held before the run."""
+@pytest.fixture(autouse=True)
+def each_check_frees_its_keys(key_ledger):
+    """Every check deletes the keys it made as soon as it ends, so the next one has the free slot
+    it needs even under a limit that counts the user's own key (two in all is common)."""
     yield
     key_ledger.delete_created()
 
 
+@pytest.fixture
+def created(key_ledger):
+    """A key created for one check (each_check_frees_its_keys deletes it after)."""
+    need_free_slots(key_ledger, 1)
+    exchange = key_ledger.create("keys")
+    return exchange, exchange.json() if exchange.status == 200 else None
+
+
 @pytest.mark.requirement("KEY-LIMIT-RELEASE")
-@pytest.mark.usefixtures("emptied")
 def test_deleting_a_key_frees_its_slot(key_ledger, profile):
     """After one of the user's keys is deleted, a create succeeds again."""
     # First in this module: a deployment that never frees a slot would otherwise have lost its
@@ -69,6 +73,23 @@ def test_deleting_a_key_frees_its_slot(key_ledger, profile):
     expect.status(key_ledger.delete(first["id"]), 200, "deleting one of the run's keys")
     expect.status(key_ledger.create("released-slot"), 200,
                   f"creating a key after one was deleted, with {profile.keys.limit} the limit")
+
+
+@pytest.mark.requirement("KEY-REVOKE")
+def test_deleted_key_stops_working(api, profile, key_ledger, record_property):
+    """After delete, the key leaves the list and its credentials stop working."""
+    # Second: every later check frees its key by deleting it, so a delete that does not land
+    # must be seen here first.
+    key = new_key(key_ledger, "revoke").json()
+    expect.status(authenticate_with(api, profile, key), 200, "the new key before deletion")
+    expect.status(key_ledger.delete(key["id"]), 200, "deleting the key")
+    listing = key_ledger.list()
+    ids = [k.get("id") for k in (listing.json() or {}).get("items") or [] if isinstance(k, dict)]
+    expect.that(key["id"] not in ids, f"deleted key {key['id']} is still listed", listing)
+    settled = until_it_holds(lambda: authenticate_with(api, profile, key).status in range(400, 500))
+    record_property("revocation_settled_after_s", round(settled.after_s, 3))
+    expect.that(settled.held, f"the deleted key still worked {settled.after_s:.1f} s after deletion "
+                f"({settled.checks} checks)", api.recent[-1])
 
 
 @pytest.mark.requirement("KEY-CREATE")
@@ -117,7 +138,6 @@ def test_key_responses_match_schemas(key_ledger):
 
 
 @pytest.mark.requirement("KEY-LIMIT")
-@pytest.mark.usefixtures("emptied")
 def test_user_holds_exactly_the_limit(key_ledger, profile):
     """The user can hold exactly the limit; one more is refused with a 4xx error body."""
     limit = profile.keys.limit
@@ -129,21 +149,6 @@ def test_user_holds_exactly_the_limit(key_ledger, profile):
     expect.error_body(over, "the refusal of a key beyond the limit")
     held = len(key_ledger.held())
     expect.that(held == limit, f"expected the list to show {limit} keys, got {held}", key_ledger.list())
-
-
-@pytest.mark.requirement("KEY-REVOKE")
-def test_deleted_key_stops_working(api, profile, key_ledger, record_property):
-    """After delete, the key leaves the list and its credentials stop working."""
-    key = new_key(key_ledger, "revoke").json()
-    expect.status(authenticate_with(api, profile, key), 200, "the new key before deletion")
-    expect.status(key_ledger.delete(key["id"]), 200, "deleting the key")
-    listing = key_ledger.list()
-    ids = [k.get("id") for k in (listing.json() or {}).get("items") or [] if isinstance(k, dict)]
-    expect.that(key["id"] not in ids, f"deleted key {key['id']} is still listed", listing)
-    settled = until_it_holds(lambda: authenticate_with(api, profile, key).status in range(400, 500))
-    record_property("revocation_settled_after_s", round(settled.after_s, 3))
-    expect.that(settled.held, f"the deleted key still worked {settled.after_s:.1f} s after deletion "
-                f"({settled.checks} checks)", api.recent[-1])
 
 
 @pytest.mark.requirement("KEY-EXPIRY")
@@ -163,11 +168,17 @@ def test_key_stops_working_at_expiry(api, profile, key_ledger, record_property):
 
 @pytest.mark.requirement("KEY-EXPIRY")
 def test_key_expired_at_creation_never_works(api, profile, key_ledger):
-    """A key whose expiredAt is already past is refused or never authenticates."""
+    """A key whose expiredAt is already past is refused with a 4xx, or never authenticates."""
     need_free_slots(key_ledger, 1)
     made = key_ledger.create("already-expired", expires_in_s=-60)
-    if made.status >= 400:
+    expect.status(made, [200, *range(400, 500)], "creating a key with a past expiredAt")
+    if made.status != 200:
+        # A 4xx answers the past expiredAt only if the same create with a future one succeeds now:
+        # a deployment whose key limit is hidden from the profile may have refused the create itself.
+        control = key_ledger.create("not-yet-expired", expires_in_s=3600)
+        if control.status != 200:
+            pytest.skip(f"a create with a future expiredAt was refused too ({control.status}): no free slot to tell "
+                        "a refusal of the past expiredAt from a refusal of any create; KEY-CREATE judges that")
         return
-    expect.status(made, 200, "creating a key with a past expiredAt")
     expect.status(authenticate_with(api, profile, made.json()), range(400, 500),
                   "a key whose expiredAt was already past at creation")

@@ -96,7 +96,9 @@ def other_pair(key_ledger):
     exchange = key_ledger.create("token-other-pair")
     if exchange.status != 200:
         pytest.skip(f"creating a second pair was refused ({exchange.status}); KEY-CREATE and KEY-LIMIT judge that")
-    return exchange.json()
+    pair = exchange.json()
+    yield pair
+    key_ledger.delete(pair["id"])  # frees the slot for the key checks that may follow
 
 
 @pytest.mark.requirement("TOKEN-BAD-CREDENTIALS")

@@ -9,6 +9,7 @@ import pytest
 from _pytest._io.saferepr import saferepr
 
 from ghippo_conformance.checks.challenges import bearer_challenge_params, offers_bearer
+from ghippo_conformance.checks.expect import statuses_in_words
 from ghippo_conformance.checks.pages import walk
 from ghippo_conformance.checks.waiting import until_it_holds
 from ghippo_conformance.target import profile as profiles
@@ -254,3 +255,14 @@ def test_a_choice_field_accepts_each_of_its_choices():
 def test_from_overrides_refuses_an_unknown_field():
     with pytest.raises(ValueError, match="^unknown Behaviour fields: flwo$"):
         Behaviour.from_overrides({"flwo": "aksk"})
+
+
+@pytest.mark.parametrize("allowed, words", [
+    ({401}, "401"),
+    ({400, 401}, "400 or 401"),
+    (range(400, 500), "a 4xx"),
+    ({200, *range(400, 500)}, "200 or a 4xx"),
+    ({*range(400, 499)}, " or ".join(map(str, range(400, 499)))),  # not the whole class: every code named
+])
+def test_expected_statuses_read_as_words(allowed, words):
+    assert statuses_in_words(allowed) == words

@@ -20,6 +20,7 @@ from suite_runner import ROOT, run_suite
 API = "/apis/ghippo.io/v1alpha1"
 OUTPUT_TAIL = 4000  # characters of a run's output an assertion message carries
 LEFTOVERS_LINE = "left on the deployment, remove by hand:"
+INCOMPLETE = 15  # the exit status of a run that did not run its tests to the end
 
 
 def target_args(reference):
@@ -49,6 +50,33 @@ def test_interrupted_run_removes_its_keys(interrupt):
         run.send_signal(interrupt)
         output, _ = run.communicate(timeout=60)
         assert reference.admin_key_ids() == before, output
+
+
+def test_run_interrupted_two_seconds_in_is_incomplete_everywhere(tmp_path):
+    # A run that did not run its tests vouches for nothing: no report and no console line may say pass.
+    reports = {"json": tmp_path / "report.json", "md": tmp_path / "summary.md", "junit": tmp_path / "junit.xml"}
+    with start(latency_s=0.02) as reference:
+        run = subprocess.Popen(
+            suite_command("-q", *target_args(reference), "--conformance-report", str(reports["json"]),
+                          "--summary-md", str(reports["md"]), "--junitxml", str(reports["junit"])),
+            cwd=ROOT, env=suite_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(2)
+        run.send_signal(signal.SIGINT)
+        output, _ = run.communicate(timeout=60)
+    tail = output[-OUTPUT_TAIL:]
+    assert run.returncode == INCOMPLETE, tail
+    assert "verdict: incomplete" in output and "verdict: pass" not in output, tail
+    written = json.loads(reports["json"].read_text())
+    assert written["verdict"] == "incomplete", written["reasons"]
+    assert any("interrupted" in reason for reason in written["reasons"]), written["reasons"]
+    assert "conformance: incomplete" in reports["md"].read_text()
+    assert '"conformance_verdict" value="incomplete"' in reports["junit"].read_text()
+
+
+def test_collect_only_is_incomplete():
+    with start() as reference:
+        run = run_suite(*target_args(reference), "--collect-only")
+    assert run.exit_code == INCOMPLETE and "verdict: incomplete" in run.output, run.output[-OUTPUT_TAIL:]
 
 
 def child_processes(pid: int) -> list[int]:
