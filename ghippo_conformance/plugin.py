@@ -19,6 +19,7 @@ from ghippo_conformance.reports.html import HtmlMatrix
 from ghippo_conformance.run_state import RunState
 from ghippo_conformance.target import preflight, profile as profile_module, safety, session
 from ghippo_conformance.target.http import RateLimited
+from ghippo_conformance.target.inert import inert
 from ghippo_conformance.target.scrub import scrub
 from ghippo_conformance.target.settings import Settings, add_options, resolve
 from ghippo_conformance.verdict import catalogue as catalogue_module, gate
@@ -172,7 +173,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     passed = state.report["verdict"] == "pass"
     terminalreporter.write_sep("=", "conformance verdict", green=passed, red=not passed, bold=True)
     for line in [*console.verdict_block(state.report), *state.notes]:
-        terminalreporter.write_line(console.inert(state.target.redact(line)))
+        terminalreporter.write_line(inert(state.target.redact(line)))
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ the console render the same report afterwards (pytest-html and the terminal summ
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 
 import httpx
@@ -13,7 +14,7 @@ from ghippo_conformance.checks.keys import KeysUnreadable
 from ghippo_conformance.reports import json_report, junit, markdown
 from ghippo_conformance.run_state import RunState
 from ghippo_conformance.target import safety
-from ghippo_conformance.target.http import RateLimited
+from ghippo_conformance.target.http import RateLimited, StoppedAnswering
 from ghippo_conformance.verdict import gate
 from ghippo_conformance.verdict.gate import Aftermath
 from ghippo_conformance.verdict.outcomes import Verdict
@@ -22,12 +23,16 @@ from ghippo_conformance.verdict.outcomes import Verdict
 KEY_REVOKE = "KEY-REVOKE"
 # The run did not run its tests to the end and no failure decides it: not a pass, not a fail.
 INCOMPLETE = 15
+# The deployment stopped answering mid-run: its failures are mostly the requests it left unanswered,
+# so the run is to be repeated once it answers, before anyone acts on its verdict.
+STOPPED_ANSWERING = 16
 # pytest's own statuses that already say why the run stopped; an incomplete verdict keeps them.
 _KEPT_STATUSES = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR)
 
 
 def finish(session: pytest.Session, state: RunState) -> None:
-    aftermath = _aftermath(session, state)
+    aftermath = dataclasses.replace(_aftermath(session, state),
+                                    stopped_answering=bool(state.target.api.stopped_answering_at))
     conclusion = gate.conclude(state.results, state.catalogue, state.gate_inputs,
                                today=datetime.now(timezone.utc).date(), aftermath=aftermath)
     session.exitstatus = _exit_status(conclusion.verdict, session.exitstatus)
@@ -46,7 +51,7 @@ def _aftermath(session: pytest.Session, state: RunState) -> Aftermath:
         return Aftermath(unfinished, bearer_problem=target.bearer_problem)
     try:
         swept = safety.sweep_this_run(target)
-    except (httpx.HTTPError, RateLimited, KeysUnreadable) as error:
+    except (httpx.HTTPError, RateLimited, StoppedAnswering, KeysUnreadable) as error:
         prefix = f"{target.profile.keys.name_prefix}-{target.run_id}-"
         return Aftermath(unfinished, sweep_error=(
             f"could not check for keys this run left behind ({error}); list the user's keys and remove "
@@ -61,6 +66,11 @@ def _aftermath(session: pytest.Session, state: RunState) -> Aftermath:
 def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
     if state.settings.collect_only:
         return "the tests were only collected (--collect-only), none ran"
+    stopped_at = state.target.api.stopped_answering_at
+    if stopped_at:
+        session.exitstatus = STOPPED_ANSWERING  # says why the run stopped, as pytest's INTERRUPTED does
+        return (f"the deployment stopped answering at {stopped_at}: the tests that met its timeouts or broken "
+                "connections failed, every later request was skipped")
     if session.exitstatus == pytest.ExitCode.INTERRUPTED:
         return "it was interrupted (Ctrl-C or SIGTERM) before every test ran"
     if session.exitstatus == pytest.ExitCode.INTERNAL_ERROR:
@@ -77,6 +87,8 @@ def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
 def _exit_status(verdict: Verdict, status: int) -> int:
     if verdict == Verdict.PASS:
         return pytest.ExitCode.OK
+    if status == STOPPED_ANSWERING:
+        return status
     if verdict == Verdict.FAIL:
         return pytest.ExitCode.TESTS_FAILED
     return status if status in _KEPT_STATUSES else INCOMPLETE

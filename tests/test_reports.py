@@ -103,7 +103,7 @@ def test_json_report_validates_and_shows_the_failure_with_evidence(failing_run):
 def test_markdown_summary_names_the_failure(failing_run):
     summary = (failing_run.directory / "summary.md").read_text()
     assert summary.startswith("## ❌ Ghippo conformance: fail")
-    assert f"| `{FAILING}` | MUST | ❌ failed | expected exp - iat = 1 s, got 259200 s |" in summary
+    assert f"| `{FAILING}` | MUST | ❌ failed | `expected exp - iat = 1 s, got 259200 s` |" in summary
 
 
 def test_html_report_is_self_contained_and_names_the_failure(failing_run):
@@ -246,3 +246,18 @@ def test_unusable_file_is_a_usage_error_before_any_test_runs(tmp_path, option, c
     run = run_suite(option, str(path))
     assert run.exit_code == USAGE_ERROR, run.output
     assert complaint.format(path=path) in run.output
+
+
+@pytest.mark.parametrize("sent", [
+    "a | b", "uses `code` here", "line one\nline two", '<img src="https://x/y.png">', "[click](https://evil)",
+    "``double`` and `", "\x1b[31mred\x1b[0m",
+])
+def test_markdown_shows_deployment_text_as_code(sent):
+    from ghippo_conformance.reports.markdown import _code
+
+    shown = _code(sent)
+    fence = re.match("`+", shown).group(0)
+    inner = shown[len(fence):-len(fence)]
+    assert shown.endswith(fence) and "\n" not in shown and "\x1b" not in shown
+    assert fence not in inner, "a run of backticks inside as long as the fence would close the code span"
+    assert "|" not in inner.replace("\\|", ""), "an unescaped | would split the table cell"

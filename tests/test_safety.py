@@ -13,6 +13,7 @@ import pytest
 
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start
+from ghippo_conformance.run_end import STOPPED_ANSWERING
 from selftest import suite_process
 from selftest.suite_process import suite_command, suite_environment
 from suite_runner import ROOT, run_suite
@@ -255,17 +256,19 @@ def test_every_report_shows_the_same_leftovers_and_verdict_as_the_exit_code(tmp_
 
 def test_run_that_loses_the_deployment_says_it_could_not_check_for_leftovers(tmp_path):
     # The deployment goes away while the run holds a key: the run-end sweep cannot list the keys,
-    # and the operator must be told to look, with the report still written.
+    # and the operator must be told to look, with the report still written. The deployment stopped
+    # answering, so the verdict is incomplete with an exit status of its own, whatever failed.
     report = tmp_path / "report.json"
     with start(latency_s=0.03) as reference:
         run = run_holding_a_key(reference, "--conformance-report", str(report), "--summary-md", str(tmp_path / "summary.md"))
         reference.stop()
         output, _ = run.communicate(timeout=120)
     tail = output[-OUTPUT_TAIL:]
-    assert run.returncode == 1, tail
+    assert run.returncode == STOPPED_ANSWERING, tail
     assert "could not check for keys this run left behind" in output, tail
     written = json.loads(report.read_text())
-    assert written["verdict"] == "fail", tail
+    assert written["verdict"] == "incomplete", tail
+    assert any("the deployment stopped answering at" in reason for reason in written["reasons"]), written["reasons"]
     assert written["sweep_error"].startswith("could not check for keys this run left behind"), written["sweep_error"]
     assert "### Keys this run could not check" in (tmp_path / "summary.md").read_text()
 

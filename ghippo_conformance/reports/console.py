@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ghippo_conformance.reports.views import counts_line
@@ -12,16 +11,6 @@ from ghippo_conformance.verdict.outcomes import Verdict
 def _with_levels(report: dict[str, Any], outcome: str) -> str:
     found = [f"{r['id']} ({r['level']})" for r in report["requirements"] if r["outcome"] == outcome]
     return ", ".join(found) or "none"
-
-
-# C0 and C1 controls but tab, and DEL: an escape sequence from a deployment could rewrite the
-# terminal or hide lines of a CI log.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def inert(line: str) -> str:
-    """`line` with every control character shown as an escape, never sent to the terminal raw."""
-    return _CONTROL.sub(lambda match: repr(match.group(0))[1:-1], line)
 
 
 def verdict_block(report: dict[str, Any]) -> list[str]:

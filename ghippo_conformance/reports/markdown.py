@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import re
+
 from ghippo_conformance.reports.views import BASELINE_LISTS, by_area, first_line, headline
+from ghippo_conformance.target.inert import inert
 from ghippo_conformance.verdict.outcomes import Outcome
 
 _ICON = {Outcome.PASSED: "✅", Outcome.FAILED: "❌", Outcome.WAIVED: "⚠️", Outcome.SKIPPED: "⏭️",
@@ -14,12 +17,25 @@ _ICON = {Outcome.PASSED: "✅", Outcome.FAILED: "❌", Outcome.WAIVED: "⚠️",
 
 
 def _cell(text: str) -> str:
+    """Our own text (catalogue statements), kept on one table row."""
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """Text a deployment may have written, shown as inline code so that no tag, link or emphasis in
+    it renders; the fence is one backtick longer than any run of backticks inside, and `|` is
+    escaped because GitHub splits table cells before it parses code spans."""
+    text = inert(text).replace("\n", " ").replace("|", "\\|")
+    if not text:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _table(requirements: list[dict[str, Any]], last: str, value: Callable[[dict[str, Any]], str]) -> list[str]:
     lines = [f"| Requirement | Level | Outcome | {last} |", "|---|---|---|---|"]
-    lines += [f"| `{r['id']}` | {r['level']} | {_ICON[r['outcome']]} {r['outcome']} | {_cell(value(r))} |"
+    lines += [f"| `{r['id']}` | {r['level']} | {_ICON[r['outcome']]} {r['outcome']} | {value(r)} |"
               for r in requirements]
     return lines
 
@@ -32,16 +48,16 @@ def render(report: dict[str, Any]) -> str:
     verdict = report["verdict"]
     lines = [f"## {'✅' if verdict == 'pass' else '❌'} Ghippo conformance: {verdict}", "",
              headline(report), ""]
-    lines += [f"- {_cell(reason)}" for reason in report["reasons"]]
+    lines += [f"- {_code(reason)}" for reason in report["reasons"]]
     lines += [""] if report["reasons"] else []
     if report["leftovers"]:
         lines += ["### Keys this run could not remove", "", "They fail the run; remove them by hand:", ""]
-        lines += [f"- `{key}`" for key in report["leftovers"]] + [""]
+        lines += [f"- {_code(key)}" for key in report["leftovers"]] + [""]
     if report["sweep_error"]:
-        lines += ["### Keys this run could not check", "", _cell(report["sweep_error"]), ""]
+        lines += ["### Keys this run could not check", "", _code(report["sweep_error"]), ""]
     problems = [r for r in report["requirements"] if r["outcome"] in (Outcome.FAILED, Outcome.WAIVED)]
     if problems:
-        lines += ["### Failed and waived", "", *_table(problems, "Why", lambda r: first_line(r["reason"])), ""]
+        lines += ["### Failed and waived", "", *_table(problems, "Why", lambda r: _code(first_line(r["reason"]))), ""]
     comparison = report["baseline"]
     if comparison:
         lines += [f"### Against the baseline ({comparison['started']})", ""]
@@ -55,6 +71,6 @@ def render(report: dict[str, Any]) -> str:
         lines += [""]
     lines += [f"<details><summary>All {len(report['requirements'])} requirements</summary>", ""]
     for area, requirements in by_area(report).items():
-        lines += [f"#### {area}", "", *_table(requirements, "Statement", lambda r: r["statement"]), ""]
+        lines += [f"#### {area}", "", *_table(requirements, "Statement", lambda r: _cell(r["statement"])), ""]
     lines += ["</details>", ""]
     return "\n".join(lines)

@@ -1,8 +1,15 @@
 """The one HTTP helper: every request the suite sends goes through `Api.send`.
 
 Each exchange is recorded so that a failing assertion can show the request that was sent and
-what came back, with secrets redacted. Secrets the deployment hands out (a `token` field in a
-JSON response) are registered with the redactor as soon as they arrive.
+what came back, with secrets redacted and control characters made inert. Secrets the deployment
+hands out (a `token` field in a JSON response) are registered with the redactor as soon as they arrive.
+
+A broken deployment cannot hold the run, exhaust its memory or get its credentials: each exchange
+has a deadline, connect to the last byte of the body (--request-timeout); a body is read up to a
+cap counted after decompression (--max-body-mib); redirects are never followed, so nothing the
+suite sends leaves the base URL's origin. A timeout or a broken connection fails the request that
+met it, never retried; after STOP_AFTER of them in a row the deployment has stopped answering, and
+every later request is skipped at once.
 """
 
 from __future__ import annotations
@@ -10,16 +17,31 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from ghippo_conformance.target.deadline import Deadline, DeadlineTransport
+from ghippo_conformance.target.inert import inert
 from ghippo_conformance.target.redact import Redactor
 
 _BODY_LIMIT = 600
 _KEPT_EXCHANGES = 6
+_MIB = 1 << 20
+DEFAULT_MAX_BODY_MIB = 8
+_FIRST_BYTES = 200  # of a body over the cap, shown as evidence
+# Transport failures in a row (timeouts, resets, refused connections) after which the deployment
+# has stopped answering: one may be a glitch, several mean every later request would wait for
+# its deadline too.
+STOP_AFTER = 3
+# Each request's deadline once the run was interrupted, or for the last chance the end of the run
+# gives a deployment that stopped answering: together they keep an interrupted run's end short.
+HURRIED_DEADLINE_S = 3.0
 
 
 _RESOURCE_EXHAUSTED = 8
@@ -28,6 +50,14 @@ _RESOURCE_EXHAUSTED = 8
 class RateLimited(pytest.skip.Exception):
     """The deployment's own rate limiting answered (429): not a conformance verdict, so the test
     is skipped with that reason instead of failing."""
+
+
+class StoppedAnswering(pytest.skip.Exception):
+    """The deployment stopped answering earlier in the run: the request was not sent."""
+
+
+class BodyTooLarge(httpx.RequestError):
+    """The deployment answered with a body over the cap; the rest of it was not read."""
 
 
 def _is_rate_limiting(response: httpx.Response) -> bool:
@@ -72,17 +102,33 @@ class Exchange:
 
     def evidence(self) -> str:
         """The exchange as a reader of a failure needs it: request, status, headers, body."""
-        headers = "; ".join(f"{k}: {v}" for k, v in self.request_headers.items())
-        sent = f"{self.method} {self.url}" + (f" [{headers}]" if headers else "")
-        if self.request_body is not None:
-            sent += f" body={json.dumps(self.request_body)}"
+        sent = _sent(self.method, self.url, self.request_headers, self.request_body)
         body = self.text
         if len(body) > _BODY_LIMIT:
             body = body[:_BODY_LIMIT] + f"… ({len(self.text)} chars)"
         content_type = self.headers.get("content-type", "-")
         challenge = self.headers.get("www-authenticate")
         got = f"{self.status} ({content_type})" + (f" WWW-Authenticate: {challenge}" if challenge else "")
-        return self.redact(f"  sent: {sent}\n  got:  {got} {body}")
+        return inert(self.redact(f"  sent: {sent}\n  got:  {got} {body}"))
+
+
+def _sent(method: str, url: str, headers: dict[str, str], body: Any) -> str:
+    """A request as evidence shows it (before redaction)."""
+    listed = "; ".join(f"{k}: {v}" for k, v in headers.items())
+    sent = f"{method} {url}" + (f" [{listed}]" if listed else "")
+    return sent + (f" body={json.dumps(body)}" if body is not None else "")
+
+
+def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """The decoded body, or, when it is longer than `limit`, its first `limit` + 1 bytes: the
+    reading stops there, so a gzip bomb or an endless body never comes in whole."""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            del body[limit + 1:]
+            break
+    return bytes(body)
 
 
 class Api:
@@ -96,13 +142,24 @@ class Api:
         verify: bool | str = True,
         timeout: float = 10.0,
         max_rps: float | None = None,
+        max_body_mib: int = DEFAULT_MAX_BODY_MIB,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.redact = redactor
-        self._client = httpx.Client(verify=verify, timeout=timeout)
+        self._deadline = Deadline()
+        # A redirect is an answer the tests judge, never followed: the credentials stay with the
+        # base URL's origin. No environment settings either: no proxy, no .netrc credentials.
+        self._client = httpx.Client(transport=DeadlineTransport(self._deadline, verify), follow_redirects=False,
+                                    trust_env=False)
+        self._timeout = timeout
+        self._max_body_mib = max_body_mib
         self._min_interval = 1.0 / max_rps if max_rps else 0.0
         self._last_send = 0.0
         self._lock = threading.Lock()
+        self._failures_in_a_row = 0
+        self._last_chance = False
+        self._hurried = False
+        self.stopped_answering_at: str | None = None  # UTC, once STOP_AFTER transport failures came in a row
         self.request_count = 0
         self.recent: list[Exchange] = []
         self.state_changes: list[tuple[str, str]] = []  # (method, path) of every non-GET request
@@ -123,13 +180,28 @@ class Api:
             headers["Authorization"] = f"Bearer {bearer}"
         if authorization is not None:
             headers["Authorization"] = authorization
+        if self.stopped_answering_at and not self._last_chance:
+            raise StoppedAnswering(f"the deployment stopped answering at {self.stopped_answering_at} "
+                                   f"({STOP_AFTER} requests in a row got no answer); this request was not sent")
         self._pace()
         if method != "GET":
             self.state_changes.append((method, path))
-        response = self._client.request(
-            method, self.base_url + path, params=params, json=json_body, headers=headers
-        )
+        request = self._client.build_request(method, self.base_url + path, params=params, json=json_body,
+                                             headers=headers)
+        sent, deadline_s = _sent(method, str(request.url), headers, json_body), self._deadline_s()
+        try:
+            response = self._exchange(request, deadline_s)
+        except KeyboardInterrupt:
+            self.hurry()  # Ctrl-C or SIGTERM: what the run still sends on its way out is sent in a hurry
+            raise
+        except httpx.TransportError as error:
+            raise self._unanswered(error, request, sent, deadline_s) from error
+        self._failures_in_a_row = 0
         self.request_count += 1
+        if len(response.content) > self._max_body_mib * _MIB:
+            first = response.content[:_FIRST_BYTES].decode("utf-8", "replace")
+            raise BodyTooLarge(inert(self.redact(f"body larger than {self._max_body_mib} MiB; first bytes "
+                                                 f"{first!r}…\n  sent: {sent}")), request=request)
         if _is_rate_limiting(response):
             raise RateLimited(f"rate limited: the deployment answered 429 to {method} {path}; lower --max-rps "
                               f"(now {1 / self._min_interval if self._min_interval else 'unlimited'} per process)")
@@ -137,6 +209,52 @@ class Api:
         exchange = Exchange(method, str(response.request.url), headers, json_body, response, self.redact)
         self.recent = [*self.recent[-(_KEPT_EXCHANGES - 1):], exchange]
         return exchange
+
+    def hurry(self) -> None:
+        """The run was interrupted: every later request gets the short deadline."""
+        self._hurried = True
+
+    @contextmanager
+    def last_chance(self) -> Iterator[None]:
+        """Let the end of the run send even after the deployment stopped answering (the run's keys
+        may still be removable), each request with the short deadline; the first transport failure
+        ends the chance."""
+        self._last_chance = True
+        try:
+            yield
+        finally:
+            self._last_chance = False
+
+    def _deadline_s(self) -> float:
+        hurried = self._hurried or self.stopped_answering_at
+        return min(self._timeout, HURRIED_DEADLINE_S) if hurried else self._timeout
+
+    def _exchange(self, request: httpx.Request, deadline_s: float) -> httpx.Response:
+        """The response with its body read, or its first bytes when the body is over the cap."""
+        with self._deadline.within(deadline_s):
+            response = self._client.send(request, stream=True)
+            try:
+                body = _read_at_most(response, self._max_body_mib * _MIB)
+            finally:
+                response.close()
+        # httpx keeps a read body in `_content`; this one was read here, decoded and capped, and a
+        # response built anew from it would decode it a second time.
+        response._content = body
+        return response
+
+    def _unanswered(self, error: httpx.TransportError, request: httpx.Request, sent: str,
+                    deadline_s: float) -> httpx.TransportError:
+        """The same error, saying what was sent; counted towards the deployment's stopping to answer."""
+        self._failures_in_a_row += 1
+        self._last_chance = False
+        if isinstance(error, httpx.TimeoutException):
+            what = f"no complete answer within the {deadline_s:g} s deadline ({error})"
+        else:
+            what = f"the connection failed ({error or type(error).__name__})"
+        if self._failures_in_a_row >= STOP_AFTER and not self.stopped_answering_at:
+            self.stopped_answering_at = datetime.now(UTC).isoformat(timespec="seconds")
+            what += f"; {STOP_AFTER} requests in a row got no answer: the run sends nothing more"
+        return type(error)(inert(self.redact(f"{what}\n  sent: {sent}")), request=request)
 
     def get(self, path: str, **kwargs: Any) -> Exchange:
         return self.send("GET", path, **kwargs)

@@ -92,11 +92,12 @@ def _call(api: Api, path: str, **kwargs) -> Exchange:
             f"{where} did not answer within the request timeout; check --base-url, the network, "
             "or raise --request-timeout", UNREACHABLE) from None
     except httpx.TransportError as error:
+        cause = str(error).splitlines()[0]  # the sentence names the URL; the evidence's "sent:" line is not needed
         if _is_tls(error):
             raise PreflightError(
-                f"the TLS handshake with {api.base_url} failed ({error}); if the deployment speaks "
+                f"the TLS handshake with {api.base_url} failed ({cause}); if the deployment speaks "
                 "plain HTTP use an http:// URL, else pass --ca-bundle or --insecure", TLS_FAILURE) from None
-        raise PreflightError(f"cannot reach {where} ({error}); check --base-url", UNREACHABLE) from None
+        raise PreflightError(f"cannot reach {where} ({cause}); check --base-url", UNREACHABLE) from None
 
 
 def _require_api(exchange: Exchange, what: str, *, json_body: bool) -> None:
@@ -177,4 +178,4 @@ def check(api: Api, profile: Section, credentials: Credentials) -> Bearer:
 
 def new_api(settings: Settings, base_url: str, redactor: Redactor) -> Api:
     return Api(base_url, redactor, verify=settings.verify, timeout=settings.request_timeout,
-               max_rps=settings.max_rps)
+               max_rps=settings.max_rps, max_body_mib=settings.max_body_mib)

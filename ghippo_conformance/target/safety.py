@@ -3,6 +3,7 @@ keys, removal of this run's keys even when interrupted, and key-slot tests kept 
 
 from __future__ import annotations
 
+import functools
 import re
 import signal
 from collections import Counter
@@ -11,6 +12,7 @@ import pytest
 
 from ghippo_conformance.target import cleanup
 from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
+from ghippo_conformance.target.http import Api
 from ghippo_conformance.target.session import Target
 from ghippo_conformance.target.settings import Settings
 
@@ -18,7 +20,8 @@ KEY_SLOTS_GROUP = "key-slots"
 LOADGROUP = "ghippo_loadgroup"  # workerinput key: the controller schedules by xdist_group
 
 
-def _interrupt(signum, frame):
+def _interrupt(api: Api, signum, frame):
+    api.hurry()  # teardown's deletes and the run-end sweep still run, each with a short deadline
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -26,7 +29,7 @@ def configure(config: pytest.Config, settings: Settings, target: Target) -> None
     """Called by the plugin once the target is open."""
     # SIGTERM (a CI job cancelled, a pod stopped) ends the run the way Ctrl-C does, so session
     # teardown still deletes the keys the run created.
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, functools.partial(_interrupt, target.api))
     if getattr(config.option, "dist", "no") == "load":
         # Tests that create keys share the user's quota: loadgroup keeps them on one worker.
         config.option.dist = "loadgroup"
@@ -72,9 +75,11 @@ def group_and_filter(config: pytest.Config, settings: Settings, items: list[pyte
 
 
 def sweep_this_run(target: Target) -> cleanup.Sweep:
-    """Delete keys of this run that survived their tests (a worker died, a run was interrupted)."""
+    """Delete keys of this run that survived their tests (a worker died, a run was interrupted), even
+    after the deployment stopped answering: it gets one more, short, chance."""
     ledger = KeyLedger(target.api, target.profile, target.bearer, target.run_id)
-    return cleanup.sweep(ledger, cleanup.run_prefix_pattern(target.profile, target.run_id))
+    with target.api.last_chance():
+        return cleanup.sweep(ledger, cleanup.run_prefix_pattern(target.profile, target.run_id))
 
 
 def keys_at_start(target: Target) -> dict[str, str] | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from ghippo_conformance.target.http import DEFAULT_MAX_BODY_MIB
 from ghippo_conformance.target.profile import DEFAULT_PROFILE
 
 # Gentle enough not to trip a deployment's own rate limiting from one process.
@@ -35,6 +36,7 @@ class Settings:
     access_key: str | None
     verify: bool | str
     request_timeout: float
+    max_body_mib: int
     max_rps: float | None
     conformance_report: str | None
     summary_md: str | None
@@ -61,6 +63,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--insecure", action="store_true", help="do not verify TLS certificates")
     group.addoption("--request-timeout", type=float, default=10.0, metavar="S",
                     help="per-request timeout in seconds (default 10)")
+    group.addoption("--max-body-mib", type=int, default=DEFAULT_MAX_BODY_MIB, metavar="N",
+                    help=f"read at most N MiB of a response body, counted after decompression; a longer "
+                         f"body fails the check that asked for it (default {DEFAULT_MAX_BODY_MIB})")
     group.addoption("--max-rps", type=float, default=None, metavar="N",
                     help=f"at most N requests per second per process, 0 for no limit (default "
                          f"{GENTLE_RPS:g} against --base-url, none against the embedded reference)")
@@ -99,6 +104,13 @@ def _seed(config: pytest.Config) -> int | str:
         return str(given)
 
 
+def _max_body_mib(config: pytest.Config) -> int:
+    mib = config.getoption("max_body_mib")
+    if mib < 1:
+        raise pytest.UsageError(f"--max-body-mib {mib}: a body cap must be at least 1 MiB")
+    return mib
+
+
 def resolve(config: pytest.Config) -> Settings:
     def value(flag: str, env: str) -> str | None:
         return config.getoption(flag.lstrip("-").replace("-", "_")) or os.environ.get(env) or None
@@ -117,6 +129,7 @@ def resolve(config: pytest.Config) -> Settings:
         access_key=given["--access-key"],
         verify=False if config.getoption("insecure") else (ca_bundle or True),
         request_timeout=config.getoption("request_timeout"),
+        max_body_mib=_max_body_mib(config),
         max_rps=max_rps or None,
         conformance_report=config.getoption("conformance_report"),
         summary_md=config.getoption("summary_md"),

@@ -4,7 +4,8 @@ The verdict is `fail` when a MUST failed (a SHOULD too with --strict), when --ce
 skipped or waived MUST, when a requirement regressed from the baseline, when a waiver expired or
 went stale, or when the run left keys on the deployment or could not check that it left none.
 Otherwise it is `incomplete` when the run did not run its tests to the end, and `pass` only when
-it did. Each of these is one sentence in `reasons`; the exit status follows the verdict.
+it did. A deployment that stopped answering makes the run `incomplete` whatever failed: most of its
+failures are requests it left unanswered, and the run is to be repeated before anyone acts on it. Each of these is one sentence in `reasons`; the exit status follows the verdict.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class Aftermath:
     bearer_problem: str | None = None  # why the deployment gave the session no usable bearer
     # Keys of the user's, held before the run and not the run's, that the end of the run no longer finds.
     vanished: tuple[str, ...] = ()
+    # The deployment stopped answering: the failures it caused are its silence, not its contract,
+    # so the run is incomplete whatever failed.
+    stopped_answering: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,10 @@ def conclude(results: Results, catalogue: Catalogue, inputs: Inputs, *, today: d
           for failure in results.unattributed),
         *_aftermath_reasons(aftermath),
     ]
-    verdict = Verdict.FAIL if reasons else Verdict.INCOMPLETE if aftermath.unfinished else Verdict.PASS
+    if aftermath.stopped_answering:
+        verdict = Verdict.INCOMPLETE
+    else:
+        verdict = Verdict.FAIL if reasons else Verdict.INCOMPLETE if aftermath.unfinished else Verdict.PASS
     if aftermath.unfinished:
         reasons.append(f"the run did not finish: {aftermath.unfinished}")
     return Conclusion(table, uses, comparison, verdict, reasons)
