@@ -26,9 +26,8 @@ import time
 from pathlib import Path
 
 from ghippo_conformance.checks import paths
-from selftest.suite_process import run_suite
 from ghippo_reference.server import start
-
+from selftest.suite_process import run_suite
 
 NO_TEST = "no_test_is_named_this"  # a -k expression that deselects every test
 
@@ -42,8 +41,10 @@ def run_once(latency_ms: int, workers: int, *selection: str) -> tuple[float, int
 
 
 def print_cells(latencies: list[int], worker_counts: list[int], repeat: int) -> None:
-    print(f"{'latency':>8} {'workers':>8} {'wall s':>8} {'spread':>11} {'requests':>9} {'bound s':>8} "
-          f"{'ratio':>6} {'fixed s':>8} {'tests ratio':>11}  exit")
+    print(
+        f"{'latency':>8} {'workers':>8} {'wall s':>8} {'spread':>11} {'requests':>9} {'bound s':>8} "
+        f"{'ratio':>6} {'fixed s':>8} {'tests ratio':>11}  exit"
+    )
     for latency_ms in latencies:
         for workers in worker_counts:
             runs = [run_once(latency_ms, workers) for _ in range(repeat)]
@@ -54,8 +55,11 @@ def print_cells(latencies: list[int], worker_counts: list[int], repeat: int) -> 
             spread = f"{min(r[0] for r in runs):.1f}-{max(r[0] for r in runs):.1f}"
             bound = requests * latency_ms / 1000 / max(workers, 1)
             ratio, tests_ratio = (f"{wall / bound:.2f}", f"{(wall - fixed) / bound:.2f}") if bound else ("-", "-")
-            print(f"{latency_ms:>6}ms {workers or 'serial':>8} {wall:>8.1f} {spread:>11} {requests:>9} "
-                  f"{bound:>8.1f} {ratio:>6} {fixed:>8.1f} {tests_ratio:>11}  {exits}", flush=True)
+            print(
+                f"{latency_ms:>6}ms {workers or 'serial':>8} {wall:>8.1f} {spread:>11} {requests:>9} "
+                f"{bound:>8.1f} {ratio:>6} {fixed:>8.1f} {tests_ratio:>11}  {exits}",
+                flush=True,
+            )
 
 
 def print_areas() -> None:
@@ -73,8 +77,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per cell; the median is shown")
     parser.add_argument("--areas", action="store_true", help="also count the requests of each suite module")
     args = parser.parse_args()
-    print_cells([int(v) for v in args.latencies.split(",")], [int(v) for v in args.workers.split(",")],
-                args.repeat)
+    print_cells([int(v) for v in args.latencies.split(",")], [int(v) for v in args.workers.split(",")], args.repeat)
     if args.areas:
         print_areas()
 

@@ -15,8 +15,24 @@ def main() -> int:
     # holds their fixtures; no cache folder is left behind; no assertion rewriting, as in the
     # project's pyproject.toml (the suites assert through expect.*).
     suites = str(paths.SUITES)
-    args = ["-p", "ghippo_conformance.plugin", "-p", "no:cacheprovider", "--assert=plain", "-c", os.devnull,
-            "--rootdir", suites, "--confcutdir", suites, *sys.argv[1:], suites]
+    args = [
+        "-p",
+        "ghippo_conformance.plugin",
+        "-p",
+        "no:cacheprovider",
+        "--assert=plain",
+        # xunit1 as in pyproject.toml: the verdict's test-case properties are valid JUnit there.
+        "-o",
+        "junit_family=xunit1",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        suites,
+        "--confcutdir",
+        suites,
+        *sys.argv[1:],
+        suites,
+    ]
     # Always the installed suites: an option's value (`-k token`) cannot be told from a path here,
     # so selection is by -k and -m, never by file.
     return int(pytest.main(args))

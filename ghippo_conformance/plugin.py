@@ -17,12 +17,14 @@ from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
 from ghippo_conformance.reports import console, json_report
 from ghippo_conformance.reports.html import HtmlMatrix
 from ghippo_conformance.run_state import RunState
-from ghippo_conformance.target import preflight, profile as profile_module, safety, session
+from ghippo_conformance.target import preflight, safety, session
+from ghippo_conformance.target import profile as profile_module
 from ghippo_conformance.target.http import RateLimited
 from ghippo_conformance.target.inert import inert
 from ghippo_conformance.target.scrub import scrub
 from ghippo_conformance.target.settings import Settings, add_options, resolve
-from ghippo_conformance.verdict import catalogue as catalogue_module, gate
+from ghippo_conformance.verdict import catalogue as catalogue_module
+from ghippo_conformance.verdict import gate
 from ghippo_conformance.verdict.baseline import BaselineError
 from ghippo_conformance.verdict.outcomes import APPLICABILITY_PROPERTY, NotApplicable, Outcome
 from ghippo_conformance.verdict.waivers import WaiverError
@@ -67,14 +69,28 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
         profile = profile_module.load(settings.profile, settings.profile_overrides)
         shared = getattr(config, "workerinput", {}).get(_SHARED)
         target = session.open_target(settings, profile, shared=shared)
-    except (cases.CaseTableError, catalogue_module.CatalogueError, WaiverError, BaselineError,
-            profile_module.ProfileError, preflight.MissingCredentials) as error:
+    except (
+        cases.CaseTableError,
+        catalogue_module.CatalogueError,
+        WaiverError,
+        BaselineError,
+        profile_module.ProfileError,
+        preflight.MissingCredentials,
+    ) as error:
         raise pytest.UsageError(str(error)) from None
     except preflight.PreflightError as error:
         pytest.exit(str(error), returncode=error.exit_code)
     is_worker = hasattr(config, "workerinput")
-    return RunState(settings, target, catalogue, inputs, started=json_report.now(), is_worker=is_worker,
-                    notes=list(target.notices), keys_at_start=None if is_worker else _keys_at_start(target))
+    return RunState(
+        settings,
+        target,
+        catalogue,
+        inputs,
+        started=json_report.now(),
+        is_worker=is_worker,
+        notes=list(target.notices),
+        keys_at_start=None if is_worker else _keys_at_start(target),
+    )
 
 
 def _keys_at_start(target: session.Target) -> dict[str, str] | None:
@@ -100,8 +116,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     target = state.target
     where = "embedded reference" if target.embedded else "given by --base-url"
-    return [f"ghippo target: {target.base_url} ({where}), profile {target.profile.name} "
-            f"({target.profile.flow} flow), run id {target.run_id}"]
+    return [
+        f"ghippo target: {target.base_url} ({where}), profile {target.profile.name} "
+        f"({target.profile.flow} flow), run id {target.run_id}"
+    ]
 
 
 def requirement_of(item: pytest.Item) -> str | None:
@@ -121,7 +139,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if requirement_id is None or requirement_id not in state.catalogue:
             raise pytest.UsageError(
                 f"{item.nodeid} names requirement {requirement_id!r}, which is not in "
-                "suites/requirements.toml: every conformance test names a catalogue requirement")
+                "suites/requirements.toml: every conformance test names a catalogue requirement"
+            )
         requirement = state.catalogue[requirement_id]
         item.user_properties += [("requirement", requirement.id), ("level", str(requirement.level))]
         reason = requirement.not_applicable_because(state.target.profile)
@@ -143,7 +162,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     state = run_state.of(item.config)
     if call.excinfo is not None and call.excinfo.errisinstance(NotApplicable):
         # The report crosses to the xdist controller as data: the exception's type does not.
-        test_report.user_properties = [*test_report.user_properties, (APPLICABILITY_PROPERTY, str(Outcome.NOT_APPLICABLE))]
+        test_report.user_properties = [
+            *test_report.user_properties,
+            (APPLICABILITY_PROPERTY, str(Outcome.NOT_APPLICABLE)),
+        ]
     if state is not None:
         scrub(test_report, state.target.redact)
     return test_report

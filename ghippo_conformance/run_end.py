@@ -5,7 +5,7 @@ the console render the same report afterwards (pytest-html and the terminal summ
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -31,13 +31,16 @@ _KEPT_STATUSES = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR)
 
 
 def finish(session: pytest.Session, state: RunState) -> None:
-    aftermath = dataclasses.replace(_aftermath(session, state),
-                                    stopped_answering=bool(state.target.api.stopped_answering_at))
-    conclusion = gate.conclude(state.results, state.catalogue, state.gate_inputs,
-                               today=datetime.now(timezone.utc).date(), aftermath=aftermath)
+    aftermath = dataclasses.replace(
+        _aftermath(session, state), stopped_answering=bool(state.target.api.stopped_answering_at)
+    )
+    conclusion = gate.conclude(
+        state.results, state.catalogue, state.gate_inputs, today=datetime.now(UTC).date(), aftermath=aftermath
+    )
     session.exitstatus = _exit_status(conclusion.verdict, session.exitstatus)
-    state.report = json_report.build(conclusion, aftermath, state.catalogue, state.target, state.settings,
-                                     started=state.started)
+    state.report = json_report.build(
+        conclusion, aftermath, state.catalogue, state.target, state.settings, started=state.started
+    )
     _write_reports(state)
 
 
@@ -53,13 +56,18 @@ def _aftermath(session: pytest.Session, state: RunState) -> Aftermath:
         swept = safety.sweep_this_run(target)
     except (httpx.HTTPError, RateLimited, StoppedAnswering, KeysUnreadable) as error:
         prefix = f"{target.profile.keys.name_prefix}-{target.run_id}-"
-        return Aftermath(unfinished, sweep_error=(
-            f"could not check for keys this run left behind ({error}); list the user's keys and remove "
-            f"those named {prefix}…"))
+        return Aftermath(
+            unfinished,
+            sweep_error=(
+                f"could not check for keys this run left behind ({error}); list the user's keys and remove "
+                f"those named {prefix}…"
+            ),
+        )
     for finding in swept.kept_after_success:
         state.results.fail(KEY_REVOKE, "run-end sweep", finding)
-    vanished = [f"{key_id} ({name})" for key_id, name in (state.keys_at_start or {}).items()
-                if key_id not in swept.listed_after]
+    vanished = [
+        f"{key_id} ({name})" for key_id, name in (state.keys_at_start or {}).items() if key_id not in swept.listed_after
+    ]
     return Aftermath(unfinished, tuple(swept.failed), vanished=tuple(vanished))
 
 
@@ -69,8 +77,10 @@ def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
     stopped_at = state.target.api.stopped_answering_at
     if stopped_at:
         session.exitstatus = STOPPED_ANSWERING  # says why the run stopped, as pytest's INTERRUPTED does
-        return (f"the deployment stopped answering at {stopped_at}: the tests that met its timeouts or broken "
-                "connections failed, every later request was skipped")
+        return (
+            f"the deployment stopped answering at {stopped_at}: the tests that met its timeouts or broken "
+            "connections failed, every later request was skipped"
+        )
     if session.exitstatus == pytest.ExitCode.INTERRUPTED:
         return "it was interrupted (Ctrl-C or SIGTERM) before every test ran"
     if session.exitstatus == pytest.ExitCode.INTERNAL_ERROR:
@@ -96,8 +106,11 @@ def _exit_status(verdict: Verdict, status: int) -> int:
 
 def _planned_requests(state: RunState) -> list[str]:
     planned = safety.planned_requests(state.target)
-    return [f"dry run: nothing was sent to {state.settings.base_url or 'a deployment'}; against the embedded "
-            "reference the run sent these state-changing requests:", *(f"  {line}" for line in planned or ["none"])]
+    return [
+        f"dry run: nothing was sent to {state.settings.base_url or 'a deployment'}; against the embedded "
+        "reference the run sent these state-changing requests:",
+        *(f"  {line}" for line in planned or ["none"]),
+    ]
 
 
 def _write_reports(state: RunState) -> None:

@@ -47,8 +47,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--flow", choices=typing.get_args(_TYPES["flow"]), default=argparse.SUPPRESS)
     parser.add_argument("--key-limit", type=partial(_typed, "key_limit"), default=argparse.SUPPRESS, metavar="N|none")
     parser.add_argument("--port", type=int, default=0, help="default: chosen by the kernel")
-    parser.add_argument("--set", type=_override, action="append", default=[], metavar="FIELD=VALUE",
-                        help="any Behaviour field, repeatable")
+    parser.add_argument(
+        "--set",
+        type=_override,
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="any Behaviour field, repeatable",
+    )
     arguments = vars(parser.parse_args(argv))
     overrides = dict(arguments.pop("set"))
     port = arguments.pop("port")
@@ -57,8 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as error:
         parser.error(str(error))
     with start(behaviour, port=port) as running:
-        credentials = " ".join(f"--{name.replace('_', '-')} {shlex.quote(value)}"
-                               for name, value in running.credentials.items())
+        credentials = " ".join(
+            f"--{name.replace('_', '-')} {shlex.quote(value)}" for name, value in running.credentials.items()
+        )
         print(f"reference ({behaviour.flow} flow) listening on {running.base_url}")
         print(f"credentials: {running.credentials}")
         print(f"run the suite against it:\n  pytest --base-url {running.base_url} {credentials}")

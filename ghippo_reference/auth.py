@@ -39,7 +39,9 @@ def authenticate(request: Request, deployment: Deployment) -> User:
         raise refused
     # Like a session store that keeps only the first token each pair was exchanged for.
     later_token = behaviour.flow == "aksk" and not deployment.is_first_token(claims.get("jti", ""))
-    if (behaviour.later_tokens_refused and later_token) or (behaviour.issued_tokens_refused and behaviour.flow == "aksk"):
+    if (behaviour.later_tokens_refused and later_token) or (
+        behaviour.issued_tokens_refused and behaviour.flow == "aksk"
+    ):
         raise refused
     if behaviour.flow == "access-key":
         # The token is the access key: it is only as good as the stored key its jti names.

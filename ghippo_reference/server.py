@@ -13,6 +13,8 @@ from ghippo_reference.keys import create_key
 from ghippo_reference.signing import signing_key
 from ghippo_reference.state import Deployment
 
+CONFORMING = Behaviour()
+
 HOST = "127.0.0.1"
 _THREAD_TIMEOUT_S = 5.0
 
@@ -51,7 +53,7 @@ class RunningReference:
 
 
 def start(
-    behaviour: Behaviour = Behaviour(), latency_s: float = 0.0, preexisting_keys: int = 1, port: int = 0
+    behaviour: Behaviour = CONFORMING, latency_s: float = 0.0, preexisting_keys: int = 1, port: int = 0
 ) -> RunningReference:
     """A listening deployment; port 0 lets the kernel choose."""
     signing_key()  # generated here, once per process, so no request pays for it

@@ -65,8 +65,18 @@ def seeded_population(user_count: int = Behaviour.user_count) -> Population:
     rng = random.Random(20220816)
     # The admin's description is Chinese ("platform administrator"), so every users list carries non-ASCII text.
     admin = User(
-        _DOCUMENTATION_ADMIN_ID, "admin", "admin@example.com", "平台管理员", "", "", "locale", True,
-        _FIRST_CREATED_MS, 0, _FIRST_CREATED_MS + 86_400_000, True,
+        _DOCUMENTATION_ADMIN_ID,
+        "admin",
+        "admin@example.com",
+        "平台管理员",
+        "",
+        "",
+        "locale",
+        True,
+        _FIRST_CREATED_MS,
+        0,
+        _FIRST_CREATED_MS + 86_400_000,
+        True,
     )
     users = [admin]
     created_ms = _FIRST_CREATED_MS

@@ -12,17 +12,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from selftest import variants as variants_module
+from ghippo_conformance.target import profile as profile_module
+from ghippo_conformance.verdict.outcomes import Outcome
 from ghippo_reference.behaviour import for_profile
 from ghippo_reference.server import start
 from ghippo_reference.signing import signing_key
 from ghippo_reference.users import seeded_population
-from selftest.variants import SuiteIssue, Variant
-
-from ghippo_conformance.target import profile as profile_module
-from ghippo_conformance.verdict.outcomes import Outcome
+from selftest import variants as variants_module
 from selftest.matrix_table import render
 from selftest.suite_process import SuiteRun, run_suite
+from selftest.variants import SuiteIssue, Variant
 
 # Generated checks draw their inputs from this seed, so every matrix run sends the same requests.
 SEED = 20221122
@@ -55,8 +54,11 @@ class Result:
 
     def failed(self, levels: tuple[str, ...] = ("MUST", "SHOULD", "MAY")) -> set[str]:
         levels_by_id = self.suite.levels()
-        return {rid for rid, outcome in self.suite.outcomes().items()
-                if outcome == Outcome.FAILED and levels_by_id[rid] in levels}
+        return {
+            rid
+            for rid, outcome in self.suite.outcomes().items()
+            if outcome == Outcome.FAILED and levels_by_id[rid] in levels
+        }
 
     def applicable(self, ids: frozenset[str]) -> set[str]:
         """Those of `ids` that apply to this run's profile."""
@@ -79,8 +81,13 @@ class Result:
     def starved(self) -> list[str]:
         """Tests of the variant's must_run requirements that skipped, with their reasons."""
         must_run = self.run.variant.must_run if self.run.variant else frozenset()
-        return [f"{test['nodeid']}: {test['reason']}" for row in (self.suite.report or {}).get("requirements", [])
-                if row["id"] in must_run for test in row["tests"] if test["outcome"] == Outcome.SKIPPED]
+        return [
+            f"{test['nodeid']}: {test['reason']}"
+            for row in (self.suite.report or {}).get("requirements", [])
+            if row["id"] in must_run
+            for test in row["tests"]
+            if test["outcome"] == Outcome.SKIPPED
+        ]
 
     def _issue_here(self) -> tuple[SuiteIssue, tuple[set[str], set[str]]] | None:
         """The variant's suite issue and what it predicts for this profile, if it predicts anything."""

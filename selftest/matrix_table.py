@@ -48,11 +48,16 @@ def render(matrix: Matrix) -> str:
         lines.append(f"{result.run.label.ljust(width)}  {cells}{stopped}")
     lines += ["", LEGEND, ""]
     notes = [f"{result.run.label}: {text}" for result in matrix.results for text in result.surprises()]
-    known = [f"{result.run.label}: known suite issue: {result.known_issue().reason}"
-             for result in matrix.results if result.known_issue()]
+    known = [
+        f"{result.run.label}: known suite issue: {result.known_issue().reason}"
+        for result in matrix.results
+        if result.known_issue()
+    ]
     lines += notes or ["Every run went as its variant declares."]
     lines += known
     busy_s = sum(result.wall_s for result in matrix.results)
-    lines.append(f"{len(matrix.results)} runs in {matrix.wall_s:.0f} s wall time "
-                 f"({busy_s:.0f} s of runs, {matrix.workers} at a time)")
+    lines.append(
+        f"{len(matrix.results)} runs in {matrix.wall_s:.0f} s wall time "
+        f"({busy_s:.0f} s of runs, {matrix.workers} at a time)"
+    )
     return "\n".join(line.rstrip() for line in lines)

@@ -40,8 +40,9 @@ def suite_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if not k.startswith("GHIPPO_")}, **(extra or {})}
 
 
-def run_suite(base_url: str, profile: str, credentials: dict[str, str], *extra_args: str,
-              timeout_s: float = 600) -> SuiteRun:
+def run_suite(
+    base_url: str, profile: str, credentials: dict[str, str], *extra_args: str, timeout_s: float = 600
+) -> SuiteRun:
     """`pytest suites` from the project root against `base_url`, as an operator runs it.
 
     Credentials travel in GHIPPO_* variables (`{"ak": …}` becomes GHIPPO_AK), not on the command
@@ -51,9 +52,23 @@ def run_suite(base_url: str, profile: str, credentials: dict[str, str], *extra_a
     with tempfile.TemporaryDirectory(prefix="ghippo-suite-") as scratch:
         report_path = Path(scratch) / "report.json"
         completed = subprocess.run(
-            suite_command("-q", "--base-url", base_url, "--profile", profile, "--max-rps", "0",
-                          "--conformance-report", str(report_path), *extra_args),
-            cwd=paths.ROOT, env=suite_environment(secrets), capture_output=True, text=True, timeout=timeout_s,
+            suite_command(
+                "-q",
+                "--base-url",
+                base_url,
+                "--profile",
+                profile,
+                "--max-rps",
+                "0",
+                "--conformance-report",
+                str(report_path),
+                *extra_args,
+            ),
+            cwd=paths.ROOT,
+            env=suite_environment(secrets),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
         )
         report = json.loads(report_path.read_text()) if report_path.is_file() else None
     output = completed.stdout + completed.stderr

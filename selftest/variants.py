@@ -58,17 +58,19 @@ def load(path: Path = VARIANTS_FILE) -> list[Variant]:
             Behaviour.from_overrides(row["overrides"])
         except ValueError as error:
             raise ValueError(f"{path}, variant {row['name']}: {error}") from None
-        variants.append(Variant(
-            name=row["name"],
-            description=row["description"],
-            profiles=tuple(row.get("profiles", DEFAULT_PROFILES)),
-            overrides=row["overrides"],
-            breaks=frozenset(row.get("breaks", ())),
-            by_chance=frozenset(row.get("by_chance", ())),
-            must_run=frozenset(row.get("must_run", ())),
-            tolerance=row.get("kind") == "tolerance",
-            suite_issue=_suite_issue(row.get("suite_issue")),
-        ))
+        variants.append(
+            Variant(
+                name=row["name"],
+                description=row["description"],
+                profiles=tuple(row.get("profiles", DEFAULT_PROFILES)),
+                overrides=row["overrides"],
+                breaks=frozenset(row.get("breaks", ())),
+                by_chance=frozenset(row.get("by_chance", ())),
+                must_run=frozenset(row.get("must_run", ())),
+                tolerance=row.get("kind") == "tolerance",
+                suite_issue=_suite_issue(row.get("suite_issue")),
+            )
+        )
     names = [variant.name for variant in variants]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:

@@ -1,17 +1,19 @@
 """The whole documented API: generated inputs, authentication everywhere, JSON content type."""
 
 import json
+
 import pytest
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from ghippo_conformance.checks import cases, expect, schemas
 from ghippo_conformance.checks.expect import refused
-from ghippo_conformance.checks.pages import first_page
 from ghippo_conformance.checks.generated import READ_ONLY_OPERATIONS, bounded, read_only_schema, send
+from ghippo_conformance.checks.pages import first_page
 
 any_input = read_only_schema(GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 valid_input = read_only_schema(GenerationMode.POSITIVE)
+
 
 @pytest.mark.requirement("API-NO-SERVER-ERROR")
 @any_input.parametrize()
@@ -76,14 +78,25 @@ def test_protected_operation_refuses_anonymous(api, profile, key_ledger, method,
 
 
 @pytest.mark.requirement("API-CONTENT-TYPE")
-@pytest.mark.parametrize("path_name,authenticated", [
-    ("users", True), ("current_user", True), ("list_keys", True), ("certs", False), ("users", False),
-], ids=["users", "current-user", "keys", "certs", "refusal"])
+@pytest.mark.parametrize(
+    "path_name,authenticated",
+    [
+        ("users", True),
+        ("current_user", True),
+        ("list_keys", True),
+        ("certs", False),
+        ("users", False),
+    ],
+    ids=["users", "current-user", "keys", "certs", "refusal"],
+)
 def test_json_comes_as_application_json(api, profile, bearer, path_name, authenticated):
     """JSON bodies come with Content-Type: application/json."""
     if not profile.has(f"paths.{path_name}"):
         pytest.skip(f"the profile names no paths.{path_name}")
     exchange = api.get(getattr(profile.paths, path_name), bearer=bearer if authenticated else None)
     content_type = exchange.headers.get("content-type", "")
-    expect.that(content_type.split(";")[0].strip().lower() == "application/json",
-                f"expected Content-Type application/json, got {content_type or 'none'}", exchange)
+    expect.that(
+        content_type.split(";")[0].strip().lower() == "application/json",
+        f"expected Content-Type application/json, got {content_type or 'none'}",
+        exchange,
+    )

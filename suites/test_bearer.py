@@ -20,18 +20,23 @@ def test_malformed_authorization_is_refused(api, profile, bearer, protected_path
     """A malformed Authorization header gets 401 (or 400 when its syntax is broken)."""
     head, payload, signature = bearer.split(".") if bearer.count(".") == 2 else (bearer, "", "")
     header = case["header"].format(
-        token=bearer, two_segments=f"{head}.{payload}", four_segments=f"{bearer}.{signature[:8]}")
+        token=bearer, two_segments=f"{head}.{payload}", four_segments=f"{bearer}.{signature[:8]}"
+    )
     exchange = api.get(protected_path, authorization=header)
     refused(exchange, profile, f"Authorization {case['description']}", syntax_error=case["syntax_error"])
 
 
 @pytest.mark.requirement("AUTH-TAMPERED")
-@pytest.mark.parametrize("tamper", [
-    pytest.param(tokens.with_flipped_signature_byte, id="signature-byte-flipped"),
-    pytest.param(lambda t: tokens.with_claims(t, sub=tokens.claims(t).get("sub", "") + "x"), id="sub-changed"),
-    pytest.param(lambda t: tokens.with_claims(t, exp=tokens.claims(t).get("exp", 0) + 31_536_000),
-                 id="exp-extended"),
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(tokens.with_flipped_signature_byte, id="signature-byte-flipped"),
+        pytest.param(lambda t: tokens.with_claims(t, sub=tokens.claims(t).get("sub", "") + "x"), id="sub-changed"),
+        pytest.param(
+            lambda t: tokens.with_claims(t, exp=tokens.claims(t).get("exp", 0) + 31_536_000), id="exp-extended"
+        ),
+    ],
+)
 def test_tampered_token_is_refused(api, profile, bearer, protected_path, tamper):
     """A valid token altered after signing is refused."""
     refused(api.get(protected_path, bearer=tamper(bearer)), profile, "a tampered token")
@@ -79,8 +84,9 @@ def test_key_pair_is_not_a_bearer(api, profile, credentials, protected_path, pre
     """The AK, the SK or AK:SK presented as a bearer is refused."""
     value = {"ak": credentials.ak, "sk": credentials.sk, "ak:sk": f"{credentials.ak}:{credentials.sk}"}[presented]
     # ':' is outside RFC 6750's b64token, so "Bearer AK:SK" is a syntactically broken header.
-    refused(api.get(protected_path, bearer=value), profile, f"the {presented} as a bearer",
-            syntax_error=":" in presented)
+    refused(
+        api.get(protected_path, bearer=value), profile, f"the {presented} as a bearer", syntax_error=":" in presented
+    )
 
 
 # Under xdist, the tests that read the sample run on one worker, which sends it once per path.
@@ -90,8 +96,13 @@ reads_the_rejections = pytest.mark.xdist_group("rejection-sample")
 @pytest.fixture(scope="module")
 def rejections(api, bearer, documentation_token, protected_path):
     """A sample of refused requests, with the token each presented (None: no header)."""
-    presented = [None, "not-a-token", tokens.unsigned(bearer),
-                 tokens.with_flipped_signature_byte(bearer), documentation_token]
+    presented = [
+        None,
+        "not-a-token",
+        tokens.unsigned(bearer),
+        tokens.with_flipped_signature_byte(bearer),
+        documentation_token,
+    ]
     return [(token, api.get(protected_path, bearer=token)) for token in presented]
 
 
@@ -109,8 +120,11 @@ def test_refusal_carries_bearer_challenge(rejections, profile):
     """Every 401 carries WWW-Authenticate with the Bearer scheme."""
     for exchange in unauthorized(rejections, profile):
         challenge = exchange.headers.get("www-authenticate", "")
-        expect.that(offers_bearer(challenge),
-                    f"expected a Bearer challenge in WWW-Authenticate, got {challenge or 'no header'}", exchange)
+        expect.that(
+            offers_bearer(challenge),
+            f"expected a Bearer challenge in WWW-Authenticate, got {challenge or 'no header'}",
+            exchange,
+        )
 
 
 @pytest.mark.requirement("AUTH-ERROR-BODY")
@@ -138,5 +152,8 @@ def test_refusal_does_not_echo_token(rejections):
 def test_scheme_is_case_insensitive(api, profile, bearer, protected_path, scheme):
     """A valid token under a differently cased scheme is accepted."""
     params = first_page(profile) if protected_path == profile.paths.users else None
-    expect.status(api.get(protected_path, params=params, authorization=f"{scheme} {bearer}"), 200,
-                  f"a valid token under the scheme {scheme!r}")
+    expect.status(
+        api.get(protected_path, params=params, authorization=f"{scheme} {bearer}"),
+        200,
+        f"a valid token under the scheme {scheme!r}",
+    )

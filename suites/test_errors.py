@@ -9,9 +9,11 @@ from ghippo_conformance.checks import expect
 ERROR_SAMPLES = {
     "no-credentials": lambda api, profile, bearer: api.get(profile.paths.users),
     "invalid-page-size": lambda api, profile, bearer: api.get(
-        profile.paths.users, params={"pageSize": "ten"}, bearer=bearer),
+        profile.paths.users, params={"pageSize": "ten"}, bearer=bearer
+    ),
     "unknown-key": lambda api, profile, bearer: api.send(
-        "DELETE", profile.paths.delete_key.format(id="conformance-no-such-key"), bearer=bearer),
+        "DELETE", profile.paths.delete_key.format(id="conformance-no-such-key"), bearer=bearer
+    ),
 }
 
 

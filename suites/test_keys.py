@@ -26,14 +26,22 @@ def need_free_slots(key_ledger, count: int) -> None:
     free = key_ledger.free_slots()
     if free is None or free >= count:
         return
-    ours = [f"{key['id']} ({key['name']})" for key in key_ledger.held() if str(key.get("name", "")).startswith(key_ledger.prefix)]
+    ours = [
+        f"{key['id']} ({key['name']})"
+        for key in key_ledger.held()
+        if str(key.get("name", "")).startswith(key_ledger.prefix)
+    ]
     if ours:
         # Every test deletes its keys when it ends: one of this run's keys still held is a delete that
         # did not land, which the run's end fails KEY-REVOKE for, with the exchanges.
-        pytest.skip(f"the user has {free} free key slot(s), this check needs {count}: this run's keys "
-                    f"{', '.join(ours)} are still held after their delete (KEY-REVOKE reports it)")
-    pytest.skip(f"the user has {free} free key slot(s), this check needs {count}; "
-                "the suite never deletes keys it did not create")
+        pytest.skip(
+            f"the user has {free} free key slot(s), this check needs {count}: this run's keys "
+            f"{', '.join(ours)} are still held after their delete (KEY-REVOKE reports it)"
+        )
+    pytest.skip(
+        f"the user has {free} free key slot(s), this check needs {count}; "
+        "the suite never deletes keys it did not create"
+    )
 
 
 def new_key(key_ledger, purpose: str, **kwargs):
@@ -71,8 +79,11 @@ def test_deleting_a_key_frees_its_slot(key_ledger, profile):
     for index in range(max(key_ledger.free_slots(), 0)):
         new_key(key_ledger, f"release-{index}")
     expect.status(key_ledger.delete(first["id"]), 200, "deleting one of the run's keys")
-    expect.status(key_ledger.create("released-slot"), 200,
-                  f"creating a key after one was deleted, with {profile.keys.limit} the limit")
+    expect.status(
+        key_ledger.create("released-slot"),
+        200,
+        f"creating a key after one was deleted, with {profile.keys.limit} the limit",
+    )
 
 
 @pytest.mark.requirement("KEY-REVOKE")
@@ -88,8 +99,11 @@ def test_deleted_key_stops_working(api, profile, key_ledger, record_property):
     expect.that(key["id"] not in ids, f"deleted key {key['id']} is still listed", listing)
     settled = until_it_holds(lambda: authenticate_with(api, profile, key).status in range(400, 500))
     record_property("revocation_settled_after_s", round(settled.after_s, 3))
-    expect.that(settled.held, f"the deleted key still worked {settled.after_s:.1f} s after deletion "
-                f"({settled.checks} checks)", api.recent[-1])
+    expect.that(
+        settled.held,
+        f"the deleted key still worked {settled.after_s:.1f} s after deletion ({settled.checks} checks)",
+        api.recent[-1],
+    )
 
 
 @pytest.mark.requirement("KEY-CREATE")
@@ -104,8 +118,11 @@ def test_created_key_is_listed(created, key_ledger):
     listed = [k for k in items if isinstance(k, dict) and k.get("id") == body["id"]]
     expect.that(listed, f"key {body['id']} is not in the list", exchange, listing)
     expected_name = key_ledger.created.get(body["id"])
-    expect.that(listed[0].get("name") == expected_name,
-                f"expected name {expected_name!r} in the list, got {listed[0].get('name')!r}", listing)
+    expect.that(
+        listed[0].get("name") == expected_name,
+        f"expected name {expected_name!r} in the list, got {listed[0].get('name')!r}",
+        listing,
+    )
 
 
 def shows(exchange, secret: str) -> bool:
@@ -142,8 +159,9 @@ def test_user_holds_exactly_the_limit(key_ledger, profile):
     """The user can hold exactly the limit; one more is refused with a 4xx error body."""
     limit = profile.keys.limit
     for index in range(max(key_ledger.free_slots(), 0)):
-        expect.status(key_ledger.create(f"limit-{index}"), 200,
-                      f"creating key {limit - key_ledger.free_slots() + 1} of {limit}")
+        expect.status(
+            key_ledger.create(f"limit-{index}"), 200, f"creating key {limit - key_ledger.free_slots() + 1} of {limit}"
+        )
     over = key_ledger.create("over-limit")
     expect.status(over, range(400, 500), f"a key beyond the limit of {limit}")
     expect.error_body(over, "the refusal of a key beyond the limit")
@@ -159,11 +177,15 @@ def test_key_stops_working_at_expiry(api, profile, key_ledger, record_property):
     expires = time.monotonic() + lead_s
     expect.status(authenticate_with(api, profile, key), 200, "the key before it expires")
     time.sleep(max(0.0, expires - time.monotonic()))
-    settled = until_it_holds(lambda: authenticate_with(api, profile, key).status in range(400, 500),
-                             within_s=profile.keys.expiry_grace_s)
+    settled = until_it_holds(
+        lambda: authenticate_with(api, profile, key).status in range(400, 500), within_s=profile.keys.expiry_grace_s
+    )
     record_property("expiry_settled_after_s", round(settled.after_s, 3))
-    expect.that(settled.held, f"the key still worked {settled.after_s:.1f} s after its expiredAt "
-                f"(grace {profile.keys.expiry_grace_s} s)", api.recent[-1])
+    expect.that(
+        settled.held,
+        f"the key still worked {settled.after_s:.1f} s after its expiredAt (grace {profile.keys.expiry_grace_s} s)",
+        api.recent[-1],
+    )
 
 
 @pytest.mark.requirement("KEY-EXPIRY")
@@ -177,8 +199,13 @@ def test_key_expired_at_creation_never_works(api, profile, key_ledger):
         # a deployment whose key limit is hidden from the profile may have refused the create itself.
         control = key_ledger.create("not-yet-expired", expires_in_s=3600)
         if control.status != 200:
-            pytest.skip(f"a create with a future expiredAt was refused too ({control.status}): no free slot to tell "
-                        "a refusal of the past expiredAt from a refusal of any create; KEY-CREATE judges that")
+            pytest.skip(
+                f"a create with a future expiredAt was refused too ({control.status}): no free slot to tell "
+                "a refusal of the past expiredAt from a refusal of any create; KEY-CREATE judges that"
+            )
         return
-    expect.status(authenticate_with(api, profile, made.json()), range(400, 500),
-                  "a key whose expiredAt was already past at creation")
+    expect.status(
+        authenticate_with(api, profile, made.json()),
+        range(400, 500),
+        "a key whose expiredAt was already past at creation",
+    )

@@ -7,7 +7,6 @@ import pytest
 from ghippo_conformance.checks import cases, expect
 from ghippo_conformance.checks.pages import items_of, total_of, walk
 
-
 # Under xdist, the tests that read a walk run on one worker, which walks the users once.
 reads_the_walk = pytest.mark.xdist_group("users-walk")
 
@@ -50,8 +49,11 @@ def test_pagination_echoes_request(api, profile, bearer, case):
     expect.status(exchange, 200, f"page={page}&pageSize={case['page_size']}")
     pagination = (exchange.json() or {}).get("pagination") or {}
     got = (pagination.get("page"), pagination.get("pageSize"))
-    expect.that(got == (page, case["page_size"]),
-                f"expected page {page} and pageSize {case['page_size']} echoed, got {got}", exchange)
+    expect.that(
+        got == (page, case["page_size"]),
+        f"expected page {page} and pageSize {case['page_size']} echoed, got {got}",
+        exchange,
+    )
 
 
 @pytest.mark.requirement("PAGE-SIZE")
@@ -64,8 +66,11 @@ def test_pages_are_full_but_the_last(users_walk, cross_walk):
         size = walked.page_size
         for number, page in enumerate(walked.pages, start=1):
             count, last = len(items_of(page)), number == len(walked.pages)
-            expect.that(count <= size if last else count == size,
-                        f"page {number} of {len(walked.pages)} holds {count} users with pageSize {size}", page)
+            expect.that(
+                count <= size if last else count == size,
+                f"page {number} of {len(walked.pages)} holds {count} users with pageSize {size}",
+                page,
+            )
 
 
 @pytest.mark.requirement("PAGE-TOTAL")
@@ -77,8 +82,9 @@ def test_total_counts_the_walked_users(users_walk):
     expect.that(len(totals) == 1, f"total differs between pages: {sorted(map(str, totals))}", *users_walk.pages[:2])
     [total] = totals
     walked = len(set(users_walk.ids))
-    expect.that(total == walked, f"total says {total}, the walk found {walked} users ({users_walk.ended})",
-                users_walk.pages[-1])
+    expect.that(
+        total == walked, f"total says {total}, the walk found {walked} users ({users_walk.ended})", users_walk.pages[-1]
+    )
 
 
 @pytest.mark.requirement("PAGE-WALK")
@@ -91,11 +97,19 @@ def test_walk_yields_every_user_once(users_walk, cross_walk):
     need_complete(users_walk)
     need_complete(cross_walk)
     missing = set(cross_walk.ids) - set(ids)
-    expect.that(not missing, f"{len(missing)} users appear with pageSize {cross_walk.page_size} but not with "
-                f"pageSize {users_walk.page_size}, e.g. {sorted(map(str, missing))[:3]}", users_walk.pages[-1])
+    expect.that(
+        not missing,
+        f"{len(missing)} users appear with pageSize {cross_walk.page_size} but not with "
+        f"pageSize {users_walk.page_size}, e.g. {sorted(map(str, missing))[:3]}",
+        users_walk.pages[-1],
+    )
     unseen = set(ids) - set(cross_walk.ids)
-    expect.that(not unseen, f"{len(unseen)} users appear with pageSize {users_walk.page_size} but not with "
-                f"pageSize {cross_walk.page_size}, e.g. {sorted(map(str, unseen))[:3]}", cross_walk.pages[-1])
+    expect.that(
+        not unseen,
+        f"{len(unseen)} users appear with pageSize {users_walk.page_size} but not with "
+        f"pageSize {cross_walk.page_size}, e.g. {sorted(map(str, unseen))[:3]}",
+        cross_walk.pages[-1],
+    )
 
 
 @pytest.mark.requirement("PAGE-BEYOND")
@@ -108,8 +122,11 @@ def test_page_past_the_last_is_empty(api, profile, bearer, users_walk):
     beyond = profile.pagination.first_page + math.ceil(total / size) + 1
     exchange = list_users(api, profile, bearer, page=beyond, pageSize=size)
     expect.status(exchange, 200, f"page {beyond}, past the last")
-    expect.that(items_of(exchange) == [] and total_of(exchange) == total,
-                f"expected no users and total {total} past the last page", exchange)
+    expect.that(
+        items_of(exchange) == [] and total_of(exchange) == total,
+        f"expected no users and total {total} past the last page",
+        exchange,
+    )
 
 
 @pytest.mark.requirement("PAGE-INVALID")
@@ -124,10 +141,19 @@ def test_invalid_paging_is_refused_or_corrected(api, profile, bearer, case):
         return
     pagination = (exchange.json() or {}).get("pagination") or {}
     page, size = pagination.get("page"), pagination.get("pageSize")
-    used = (isinstance(page, int) and 0 <= page <= profile.pagination.max_page and isinstance(size, int)
-            and size >= 1 and len(items_of(exchange)) <= size)
-    expect.that(used, f"200 for {what}, but pagination states page={page!r}, pageSize={size!r} "
-                f"for {len(items_of(exchange))} users: not values a list could have used", exchange)
+    used = (
+        isinstance(page, int)
+        and 0 <= page <= profile.pagination.max_page
+        and isinstance(size, int)
+        and size >= 1
+        and len(items_of(exchange)) <= size
+    )
+    expect.that(
+        used,
+        f"200 for {what}, but pagination states page={page!r}, pageSize={size!r} "
+        f"for {len(items_of(exchange))} users: not values a list could have used",
+        exchange,
+    )
 
 
 @pytest.mark.requirement("PAGE-DEFAULTS")
@@ -137,15 +163,20 @@ def test_defaults_apply_without_paging(api, profile, bearer):
     expect.status(exchange, 200, "the users list without page and pageSize")
     pagination = (exchange.json() or {}).get("pagination") or {}
     page, size = pagination.get("page"), pagination.get("pageSize")
-    expect.that(isinstance(page, int) and page >= profile.pagination.first_page and isinstance(size, int) and size > 0,
-                f"expected the defaults used in pagination, got page={page!r}, pageSize={size!r}", exchange)
+    expect.that(
+        isinstance(page, int) and page >= profile.pagination.first_page and isinstance(size, int) and size > 0,
+        f"expected the defaults used in pagination, got page={page!r}, pageSize={size!r}",
+        exchange,
+    )
 
 
 @pytest.mark.requirement("USERS-SEARCH")
 @reads_the_walk
 def test_search_returns_only_matches(api, profile, bearer, users_walk):
     """search returns only users whose name or email contains the term."""
-    named = [u for page in users_walk.pages for u in items_of(page) if isinstance(u, dict) and len(u.get("name", "")) >= 3]
+    named = [
+        u for page in users_walk.pages for u in items_of(page) if isinstance(u, dict) and len(u.get("name", "")) >= 3
+    ]
     if not named:
         pytest.skip("no user with a name of three characters or more to search for")
     term = named[len(named) // 2]["name"][1:4]
@@ -153,4 +184,6 @@ def test_search_returns_only_matches(api, profile, bearer, users_walk):
     expect.status(exchange, 200, f"search={term!r}")
     found = items_of(exchange)
     strays = [u.get("name") for u in found if term.lower() not in f"{u.get('name', '')} {u.get('email', '')}".lower()]
-    expect.that(found and not strays, f"search={term!r} returned {len(found)} users, not matching: {strays[:5]}", exchange)
+    expect.that(
+        found and not strays, f"search={term!r} returned {len(found)} users, not matching: {strays[:5]}", exchange
+    )

@@ -51,8 +51,9 @@ def test_token_response_is_a_compact_jws(issued):
 def test_token_lives_default_lifetime(issued, issued_token, profile):
     """Without cycle, exp - iat is the profile's default lifetime."""
     expected = profile.token.default_lifetime_s
-    expect.that(lifetime(issued_token) == expected,
-                f"expected exp - iat = {expected} s, got {lifetime(issued_token)} s", issued)
+    expect.that(
+        lifetime(issued_token) == expected, f"expected exp - iat = {expected} s, got {lifetime(issued_token)} s", issued
+    )
 
 
 # The documentation's example asks cycle=7 and no source bounds cycle: a deployment may refuse a
@@ -71,8 +72,11 @@ def test_cycle_sets_lifetime_in_days(api, profile, credentials, days):
     token = expect.json_body(exchange, f"cycle={days}").get("token", "")
     expect.that(tokens.is_compact_jws(token), "expected a JWT in the response", exchange)
     expected = days * profile.token.cycle_unit_s
-    expect.that(lifetime(token) == expected,
-                f"expected exp - iat = {expected} s for cycle={days}, got {lifetime(token)} s", exchange)
+    expect.that(
+        lifetime(token) == expected,
+        f"expected exp - iat = {expected} s for cycle={days}, got {lifetime(token)} s",
+        exchange,
+    )
 
 
 @pytest.mark.requirement("TOKEN-CYCLE-INVALID")
@@ -105,12 +109,14 @@ def other_pair(key_ledger):
 @pytest.mark.parametrize("case", cases.params("bad-credentials"))
 def test_bad_credentials_get_no_token(request, api, profile, credentials, case):
     """Wrong, unknown, crossed, missing or empty AK or SK get a 4xx and no token."""
+
     def value(name, kind):
         if kind == "other":
             return request.getfixturevalue("other_pair")["token"]
         own = {"ak": credentials.ak, "sk": credentials.sk}
-        return {"own": own[name], "own-ak": own["ak"], "own-sk": own["sk"],
-                "unknown": str(uuid.uuid4()), "empty": ""}[kind]
+        return {"own": own[name], "own-ak": own["ak"], "own-sk": own["sk"], "unknown": str(uuid.uuid4()), "empty": ""}[
+            kind
+        ]
 
     params = {name: value(name, case[name]) for name in ("ak", "sk") if case[name] != "absent"}
     expect.no_token_issued(request_token(api, profile, **params), case["description"])
@@ -120,21 +126,33 @@ def test_bad_credentials_get_no_token(request, api, profile, credentials, case):
 def test_token_claims_are_well_formed(issued, issued_token, profile):
     """alg, kid, exp, iat, iss and sub are as the profile expects; iat agrees with Date."""
     header, claims = tokens.header(issued_token), tokens.claims(issued_token)
-    expect.that(header.get("alg") in profile.token.algorithms,
-                f"expected alg in {profile.token.algorithms}, got {header.get('alg')!r}", issued)
+    expect.that(
+        header.get("alg") in profile.token.algorithms,
+        f"expected alg in {profile.token.algorithms}, got {header.get('alg')!r}",
+        issued,
+    )
     expect.that(isinstance(header.get("kid"), str) and header["kid"], "expected a kid in the header", issued)
     for claim in ("exp", "iat"):
         value = claims.get(claim)
-        expect.that(isinstance(value, (int, float)) and not isinstance(value, bool),
-                    f"expected {claim} as a NumericDate (a number of seconds), got {value!r}", issued)
-    expect.that(claims.get("iss") == profile.token.issuer,
-                f"expected iss {profile.token.issuer!r}, got {claims.get('iss')!r}", issued)
+        expect.that(
+            isinstance(value, (int, float)) and not isinstance(value, bool),
+            f"expected {claim} as a NumericDate (a number of seconds), got {value!r}",
+            issued,
+        )
+    expect.that(
+        claims.get("iss") == profile.token.issuer,
+        f"expected iss {profile.token.issuer!r}, got {claims.get('iss')!r}",
+        issued,
+    )
     expect.that(isinstance(claims.get("sub"), str) and claims["sub"], "expected a non-empty sub", issued)
     date = issued.headers.get("date")
     expect.that(date, "expected a Date header to compare iat with", issued)
     drift = claims["iat"] - parsedate_to_datetime(date).timestamp()
-    expect.that(abs(drift) <= profile.token.clock_skew_s,
-                f"iat is {drift:+.0f} s from the response's Date; tolerance {profile.token.clock_skew_s} s", issued)
+    expect.that(
+        abs(drift) <= profile.token.clock_skew_s,
+        f"iat is {drift:+.0f} s from the response's Date; tolerance {profile.token.clock_skew_s} s",
+        issued,
+    )
 
 
 @pytest.mark.requirement("TOKEN-USABLE")

@@ -17,6 +17,7 @@ class Run:
 
 def run_suite(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
     """`python -m pytest suites …` from the project root, with no GHIPPO_* settings inherited."""
-    completed = subprocess.run(suite_command(*args), cwd=ROOT, env=suite_environment(env),
-                               capture_output=True, text=True, timeout=timeout)
+    completed = subprocess.run(
+        suite_command(*args), cwd=ROOT, env=suite_environment(env), capture_output=True, text=True, timeout=timeout
+    )
     return Run(completed.returncode, completed.stdout + completed.stderr)

@@ -12,8 +12,15 @@ from selftest.suite_process import suite_command, suite_environment
 
 TABLES = sorted(path.stem for path in paths.CASES.glob("*.toml"))
 # What a run from a copy of the project needs (pyproject.toml's pythonpath puts the copy first).
-PROJECT_PARTS = ["suites", "fixtures", "schemas", "ghippo_conformance", "ghippo_reference", "conftest.py",
-                 "pyproject.toml"]
+PROJECT_PARTS = [
+    "suites",
+    "fixtures",
+    "schemas",
+    "ghippo_conformance",
+    "ghippo_reference",
+    "conftest.py",
+    "pyproject.toml",
+]
 
 
 def edited_copy(tmp_path, source, old: str, new: str):
@@ -55,15 +62,17 @@ def test_check_all_accepts_the_shipped_tables():
 
 def test_misspelt_column_is_named_with_its_file_and_row(tmp_path):
     copy = edited_table(tmp_path, "malformed-authorization", 'header = ""', 'headr = ""')
-    assert cases.problems(copy) == [(
-        f"{copy}, row 3 (empty-header): column 'headr' is not one this table has "
-        "(perhaps 'header'; allowed: description, header, id, key_slots, reason, requirement, syntax_error)")]
+    assert cases.problems(copy) == [
+        (
+            f"{copy}, row 3 (empty-header): column 'headr' is not one this table has "
+            "(perhaps 'header'; allowed: description, header, id, key_slots, reason, requirement, syntax_error)"
+        )
+    ]
 
 
 def test_wrongly_typed_column_says_the_type_it_needs(tmp_path):
     copy = edited_table(tmp_path, "malformed-authorization", "syntax_error = true\n", 'syntax_error = "yes"\n')
-    assert cases.problems(copy) == [
-        f"{copy}, row 1 (scheme-alone): column 'syntax_error' must be a boolean, got 'yes'"]
+    assert cases.problems(copy) == [f"{copy}, row 1 (scheme-alone): column 'syntax_error' must be a boolean, got 'yes'"]
 
 
 def test_missing_required_column_is_named(tmp_path):
@@ -73,9 +82,12 @@ def test_missing_required_column_is_named(tmp_path):
 
 def test_value_outside_a_fixed_vocabulary_lists_the_allowed_ones(tmp_path):
     copy = edited_table(tmp_path, "bad-credentials", 'ak = "unknown"', 'ak = "random"')
-    assert cases.problems(copy) == [(
-        f"{copy}, row 2 (unknown-ak): column 'ak' must be one of "
-        "'own', 'own-ak', 'own-sk', 'other', 'unknown', 'empty', 'absent', got 'random'")]
+    assert cases.problems(copy) == [
+        (
+            f"{copy}, row 2 (unknown-ak): column 'ak' must be one of "
+            "'own', 'own-ak', 'own-sk', 'other', 'unknown', 'empty', 'absent', got 'random'"
+        )
+    ]
 
 
 def test_a_second_pair_needs_the_key_slots_mark(tmp_path):
@@ -97,7 +109,9 @@ def test_every_row_at_fault_gets_its_sentence(tmp_path):
     copy = edited_table(tmp_path, "page-echo", "page_size = 1\n", "page_size = 0\n")
     copy.write_text(copy.read_text().replace("page_index = 20", "page_index = -1"))
     assert [problem.split(":")[0] for problem in cases.problems(copy)] == [
-        f"{copy}, row 1 (first-page-of-one)", f"{copy}, row 6 (far-page)"]
+        f"{copy}, row 1 (first-page-of-one)",
+        f"{copy}, row 6 (far-page)",
+    ]
 
 
 def test_table_without_a_schema_is_refused(tmp_path):
@@ -122,13 +136,15 @@ def test_catalogue_misspelt_column_is_named_with_its_requirement(tmp_path):
     problem = catalogue_problem(tmp_path, 'level = "MUST"', 'levle = "MUST"')
     assert problem.endswith(
         "requirements.toml, requirement 1 (SCHEMA-TOKEN): column 'levle' is not one this table has "
-        "(perhaps 'level'; allowed: area, flows, id, level, needs, source, statement)")
+        "(perhaps 'level'; allowed: area, flows, id, level, needs, source, statement)"
+    )
 
 
 def test_catalogue_bad_level_lists_the_levels(tmp_path):
     problem = catalogue_problem(tmp_path, 'level = "SHOULD"', 'level = "OUGHT"')
     assert problem.endswith(
-        "requirement 4 (SCHEMA-ERROR): column 'level' must be one of 'MUST', 'SHOULD', 'MAY', got 'OUGHT'")
+        "requirement 4 (SCHEMA-ERROR): column 'level' must be one of 'MUST', 'SHOULD', 'MAY', got 'OUGHT'"
+    )
 
 
 def test_catalogue_requirement_without_id_is_named_by_its_number(tmp_path):
@@ -154,9 +170,12 @@ def test_a_broken_table_stops_the_suite_with_one_line(tmp_path):
     # Without PYTHONPATH the copy's own package is imported; were it this checkout's, it would read
     # this checkout's valid tables and find nothing to report.
     environment = {k: v for k, v in suite_environment().items() if k != "PYTHONPATH"}
-    completed = subprocess.run(suite_command("-q"), check=False, cwd=tmp_path, env=environment,
-                               capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(
+        suite_command("-q"), check=False, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300
+    )
     output = completed.stdout + completed.stderr
     assert completed.returncode == pytest.ExitCode.USAGE_ERROR, output
-    assert any("fixtures/cases/malformed-authorization.toml, row 3 (empty-header): column 'headr'" in line
-               for line in output.splitlines()), output
+    assert any(
+        "fixtures/cases/malformed-authorization.toml, row 3 (empty-header): column 'headr'" in line
+        for line in output.splitlines()
+    ), output

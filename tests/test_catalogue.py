@@ -9,10 +9,8 @@ import tomllib
 import pytest
 
 from ghippo_conformance.checks import cases, paths, schemas
-
-from ghippo_conformance.verdict import catalogue
-
 from ghippo_conformance.target import profile
+from ghippo_conformance.verdict import catalogue
 from suite_runner import ROOT
 
 # A test names its requirement in a marker, a case row in a `requirement` field.
@@ -44,10 +42,16 @@ def test_statements_are_unique_sentences():
 
 def test_a_test_naming_an_unknown_requirement_stops_collection(tmp_path):
     (tmp_path / "test_unknown.py").write_text(
-        'import pytest\n\n@pytest.mark.requirement("NO-SUCH-REQUIREMENT")\ndef test_x():\n    pass\n')
+        'import pytest\n\n@pytest.mark.requirement("NO-SUCH-REQUIREMENT")\ndef test_x():\n    pass\n'
+    )
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "ghippo_conformance.plugin", "-p", "no:cacheprovider", str(tmp_path)],
-        cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": ""}, capture_output=True, text=True, timeout=120)
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == pytest.ExitCode.USAGE_ERROR, completed.stdout + completed.stderr
     assert "NO-SUCH-REQUIREMENT" in completed.stderr
 
@@ -76,4 +80,6 @@ def test_catalogue_file_has_only_known_fields():
     data = tomllib.loads(paths.CATALOGUE.read_text())
     allowed = {"id", "level", "area", "statement", "source", "flows", "needs"}
     assert all(set(row) <= allowed for row in data["requirement"])
-    assert not schemas.errors(data["requirement"][0]["flows"], {"type": "array", "items": {"enum": ["aksk", "access-key"]}})
+    assert not schemas.errors(
+        data["requirement"][0]["flows"], {"type": "array", "items": {"enum": ["aksk", "access-key"]}}
+    )

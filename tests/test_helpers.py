@@ -23,10 +23,16 @@ from ghippo_reference.behaviour import Behaviour
 CHALLENGES = [
     pytest.param("Bearer", {}, id="bare-scheme"),
     pytest.param('bearer realm="x"', {"realm": "x"}, id="lowercase-scheme"),
-    pytest.param('BEARER Realm="x", ERROR=invalid_token', {"realm": "x", "error": "invalid_token"},
-                 id="uppercase-scheme-and-names-token-value"),
-    pytest.param('Basic realm="a", Bearer realm="b", error="invalid_token"', {"realm": "b", "error": "invalid_token"},
-                 id="bearer-after-basic"),
+    pytest.param(
+        'BEARER Realm="x", ERROR=invalid_token',
+        {"realm": "x", "error": "invalid_token"},
+        id="uppercase-scheme-and-names-token-value",
+    ),
+    pytest.param(
+        'Basic realm="a", Bearer realm="b", error="invalid_token"',
+        {"realm": "b", "error": "invalid_token"},
+        id="bearer-after-basic",
+    ),
     pytest.param('Bearer realm="b", Basic realm="a"', {"realm": "b"}, id="basic-after-bearer-keeps-its-params"),
     pytest.param('Digest realm="a", qop="auth", Bearer', {}, id="bare-bearer-last"),
     pytest.param('Bearer realm="a, Bearer b"', {"realm": "a, Bearer b"}, id="comma-inside-quotes"),
@@ -35,8 +41,11 @@ CHALLENGES = [
     pytest.param("Newbearer x=1", None, id="scheme-ending-in-bearer"),
     pytest.param("Bearerx", None, id="scheme-starting-with-bearer"),
     pytest.param("Basic bearer=1", None, id="bearer-as-param-name"),
-    pytest.param('Bearer error="invalid_token", error_description="the \\"token\\" expired"',
-                 {"error": "invalid_token", "error_description": 'the "token" expired'}, id="escaped-quotes"),
+    pytest.param(
+        'Bearer error="invalid_token", error_description="the \\"token\\" expired"',
+        {"error": "invalid_token", "error_description": 'the "token" expired'},
+        id="escaped-quotes",
+    ),
     pytest.param('Bearer realm="back\\\\slash"', {"realm": "back\\slash"}, id="escaped-backslash"),
     pytest.param('Bearer realm=""', {"realm": ""}, id="empty-quoted-value"),
     pytest.param('Bearer realm = "x" ,, error=e', {"realm": "x", "error": "e"}, id="spaces-and-empty-elements"),
@@ -68,7 +77,7 @@ def served(users: list[str], total: int, status: int = 200) -> httpx.Response:
 
 def conforming(page: int, page_size: int, users: list[str] = USERS) -> httpx.Response:
     start = (page - 1) * page_size  # the profile's first page is 1
-    return served(users[start:start + page_size], len(users))
+    return served(users[start : start + page_size], len(users))
 
 
 class FakeApi:
@@ -81,7 +90,7 @@ class FakeApi:
     def get(self, path: str, *, params: dict[str, int], bearer: str) -> Exchange:
         self.pages_asked.append(params["page"])
         response = self.answer(params["page"], params["pageSize"])
-        return Exchange("GET", path, {}, None, response, Redactor())
+        return Exchange("GET", path, [], None, response, Redactor())
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +152,7 @@ def test_walk_that_runs_out_of_page_budget_is_incomplete_and_says_so():
 
 # --- waiting ------------------------------------------------------------------------------------
 
+
 def answers(*results: bool):
     """A check that gives `results` in turn, then fails for ever."""
     remaining = itertools.chain(results, itertools.repeat(False))
@@ -173,13 +183,23 @@ def test_until_it_holds_gives_up_after_within_s():
 
 # --- redaction ----------------------------------------------------------------------------------
 
+
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 HEADER = b64url(json.dumps({"alg": "RS256", "kid": "k" * 43, "typ": "JWT"}).encode())
-PAYLOAD = b64url(json.dumps({"sub": "f7c8b1f5-1761-4660-861d-9b72b432f4eb", "iss": "ghippo.io",
-                             "preferred_username": "admin", "exp": 2111484844, "iat": 1796124844}).encode())
+PAYLOAD = b64url(
+    json.dumps(
+        {
+            "sub": "f7c8b1f5-1761-4660-861d-9b72b432f4eb",
+            "iss": "ghippo.io",
+            "preferred_username": "admin",
+            "exp": 2111484844,
+            "iat": 1796124844,
+        }
+    ).encode()
+)
 SIGNATURE = b64url(bytes(range(256)))  # an RS256 signature's length: 342 characters
 JWT = f"{HEADER}.{PAYLOAD}.{SIGNATURE}"
 SK = "sk4Jd8Qm2ZpX7vRt9LbN3cWy"
@@ -194,7 +214,7 @@ def redactor(*secrets: str) -> Redactor:
 
 def leaks(text: str, secret: str, run: int = 12) -> bool:
     """Whether `text` holds `run` characters of `secret` in a row."""
-    return any(secret[start:start + run] in text for start in range(len(secret) - run + 1))
+    return any(secret[start : start + run] in text for start in range(len(secret) - run + 1))
 
 
 def test_a_whole_secret_is_masked():
@@ -241,9 +261,13 @@ def test_text_without_a_secret_is_unchanged():
 
 # --- Behaviour's choice fields ------------------------------------------------------------------
 
+
 def test_a_choice_field_refuses_a_value_outside_its_choices():
-    with pytest.raises(ValueError, match=r"^Behaviour\.challenge_style must be one of "
-                                         r"'realm', 'described', 'basic-first', got 'bogus'$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^Behaviour\.challenge_style must be one of "
+        r"'realm', 'described', 'basic-first', got 'bogus'$",
+    ):
         Behaviour(challenge_style="bogus")
 
 
@@ -257,12 +281,15 @@ def test_from_overrides_refuses_an_unknown_field():
         Behaviour.from_overrides({"flwo": "aksk"})
 
 
-@pytest.mark.parametrize("allowed, words", [
-    ({401}, "401"),
-    ({400, 401}, "400 or 401"),
-    (range(400, 500), "a 4xx"),
-    ({200, *range(400, 500)}, "200 or a 4xx"),
-    ({*range(400, 499)}, " or ".join(map(str, range(400, 499)))),  # not the whole class: every code named
-])
+@pytest.mark.parametrize(
+    "allowed, words",
+    [
+        ({401}, "401"),
+        ({400, 401}, "400 or 401"),
+        (range(400, 500), "a 4xx"),
+        ({200, *range(400, 500)}, "200 or a 4xx"),
+        ({*range(400, 499)}, " or ".join(map(str, range(400, 499)))),  # not the whole class: every code named
+    ],
+)
 def test_expected_statuses_read_as_words(allowed, words):
     assert statuses_in_words(allowed) == words

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.xdist_group("installed")
 
 _OUTPUT_TAIL = 3000
 # What a checkout holds besides its source: a build must see none of it.
-_NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", ".tox", "build", "dist", "*.egg-info", "__pycache__",
-                                     ".hypothesis", ".pytest_cache")
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git", ".venv", ".tox", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis", ".pytest_cache"
+)
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,25 @@ def installed(tmp_path_factory) -> Path:
     source, target = scratch / "source", scratch / "target"
     shutil.copytree(ROOT, source, ignore=_NOT_SOURCE)
     completed = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", "--no-build-isolation",
-         "--check-build-dependencies", "--target", str(target), str(source)],
-        env=suite_environment(), capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-index",
+            "--no-deps",
+            "--no-build-isolation",
+            "--check-build-dependencies",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        env=suite_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert completed.returncode == 0, _tail(completed)
     return target
 
@@ -62,9 +79,20 @@ def installed_run(installed, tmp_path_factory) -> InstalledRun:
     report_path = working_directory / "report.json"
     environment = suite_environment({"PYTHONPATH": str(installed)})
     completed = subprocess.run(
-        [str(installed / "bin" / "ghippo-conformance"), "-q", "--max-rps", "0",
-         "--conformance-report", str(report_path)],
-        cwd=working_directory, env=environment, capture_output=True, text=True, timeout=300)
+        [
+            str(installed / "bin" / "ghippo-conformance"),
+            "-q",
+            "--max-rps",
+            "0",
+            "--conformance-report",
+            str(report_path),
+        ],
+        cwd=working_directory,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(report_path.read_text()) if report_path.is_file() else None
     suite = SuiteRun(completed.returncode, report, _tail(completed))
     return InstalledRun(installed, working_directory, environment, suite)
@@ -75,8 +103,9 @@ def test_the_installed_console_script_passes_against_the_embedded_reference(inst
     assert suite.exit_code == 0, suite.output_tail
     outcomes = suite.outcomes()
     assert outcomes, f"the report lists no requirement\n{suite.output_tail}"
-    unmet = {requirement: outcome for requirement, outcome in outcomes.items()
-             if outcome not in ("passed", "not-applicable")}
+    unmet = {
+        requirement: outcome for requirement, outcome in outcomes.items() if outcome not in ("passed", "not-applicable")
+    }
     assert not unmet, f"{unmet}\n{suite.output_tail}"
 
 
@@ -84,10 +113,18 @@ def test_the_installed_run_imports_the_package_and_the_reference_from_the_instal
     """With the run's interpreter and environment, from an empty folder as the run's was (its own,
     so the probe leaves nothing in the run's): the package, its data and the reference all resolve
     inside the install, so no checkout stood in for them."""
-    probe = ("import ghippo_conformance, ghippo_reference; from ghippo_conformance.checks import paths; "
-             "print(ghippo_conformance.__file__, ghippo_reference.__file__, paths.ROOT, sep='\\n')")
-    completed = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=installed_run.environment,
-                               capture_output=True, text=True, timeout=60)
+    probe = (
+        "import ghippo_conformance, ghippo_reference; from ghippo_conformance.checks import paths; "
+        "print(ghippo_conformance.__file__, ghippo_reference.__file__, paths.ROOT, sep='\\n')"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=installed_run.environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert completed.returncode == 0, _tail(completed)
     resolved = [Path(line) for line in completed.stdout.splitlines()]
     assert len(resolved) == 3, completed.stdout

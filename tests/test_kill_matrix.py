@@ -5,8 +5,7 @@ import warnings
 
 import pytest
 
-from selftest import matrix
-from selftest import variants
+from selftest import matrix, variants
 
 RUNS = matrix.planned_runs(variants.load())
 # One xdist worker runs them all, so the session's matrix is computed once (needs --dist loadgroup).
@@ -35,7 +34,7 @@ def test_run_fails_exactly_what_its_variant_declares(kill_matrix, label):
     if issue:
         pytest.xfail(f"known suite issue, reported: {issue.reason}")
     if result.run.variant and result.run.variant.tolerance and result.failed(("SHOULD",)):
-        warnings.warn(f"{label}: SHOULDs fail against a tolerance: {sorted(result.failed(('SHOULD',)))}")
+        warnings.warn(f"{label}: SHOULDs fail against a tolerance: {sorted(result.failed(('SHOULD',)))}", stacklevel=1)
 
 
 def test_matrix_fits_its_budget(kill_matrix, record_property):

@@ -21,11 +21,39 @@ from ghippo_reference.signing import issue_token
 BASE = "/apis/ghippo.io/v1alpha1"
 CREATE_KEY, KEYS = f"{BASE}/current-user/accesstoken", f"{BASE}/current-user/accesstokens"
 DAY = 86400
-USER_FIELDS = {"id", "name", "email", "description", "firstname", "lastname", "source", "enabled",
-               "createdAt", "updatedAt", "lastLoginAt", "canAuthorize"}
-CURRENT_USER_FIELDS = {"uid", "username", "email", "locale", "source", "phoneNumber", "canTransferToMain",
-                       "hasCertified", "isMainAccount", "isSubAccount", "firstname", "lastname", "mainAccountId",
-                       "mainAccountName", "mainAccountWorkspace", "inviteUrl", "inviteCode"}
+USER_FIELDS = {
+    "id",
+    "name",
+    "email",
+    "description",
+    "firstname",
+    "lastname",
+    "source",
+    "enabled",
+    "createdAt",
+    "updatedAt",
+    "lastLoginAt",
+    "canAuthorize",
+}
+CURRENT_USER_FIELDS = {
+    "uid",
+    "username",
+    "email",
+    "locale",
+    "source",
+    "phoneNumber",
+    "canTransferToMain",
+    "hasCertified",
+    "isMainAccount",
+    "isSubAccount",
+    "firstname",
+    "lastname",
+    "mainAccountId",
+    "mainAccountName",
+    "mainAccountWorkspace",
+    "inviteUrl",
+    "inviteCode",
+}
 # One connection pool for every check: a new httpx client costs more than the request it makes.
 CLIENT = httpx.Client()
 
@@ -98,9 +126,11 @@ def test_token_lifetime_and_claims_follow_the_documentation(aksk, jwk, path, cyc
     assert "." not in aksk.credentials["sk"]  # the SK is an opaque secret, not a JWT
 
 
-@pytest.mark.parametrize("params", [
-    pytest.param({"cycle": cycle}, id=f"cycle={cycle}") for cycle in ("0", "-1", "abc", "1.5", "1e3", "3651")
-] + [pytest.param({"ak": ""}, id="empty-ak"), pytest.param({"sk": None}, id="no-sk")])
+@pytest.mark.parametrize(
+    "params",
+    [pytest.param({"cycle": cycle}, id=f"cycle={cycle}") for cycle in ("0", "-1", "abc", "1.5", "1e3", "3651")]
+    + [pytest.param({"ak": ""}, id="empty-ak"), pytest.param({"sk": None}, id="no-sk")],
+)
 def test_token_request_with_bad_parameters_is_invalid(aksk, params):
     query = {name: value for name, value in {**aksk.credentials, **params}.items() if value is not None}
     assert_error(call(aksk, "GET", f"{BASE}/token", params=query), 400, 3)
@@ -110,8 +140,11 @@ def test_token_request_with_bad_parameters_is_invalid(aksk, params):
 def test_token_request_with_a_bad_pair_is_unauthenticated(aksk, pair):
     other = aksk.add_key("other")
     ak, sk = aksk.credentials["ak"], aksk.credentials["sk"]
-    query = {"unknown-ak": {"ak": "0f70e597-31a7-4e34-a43c-400deadb4109", "sk": sk},
-             "wrong-sk": {"ak": ak, "sk": sk[::-1]}, "crossed-pairs": {"ak": ak, "sk": other["token"]}}[pair]
+    query = {
+        "unknown-ak": {"ak": "0f70e597-31a7-4e34-a43c-400deadb4109", "sk": sk},
+        "wrong-sk": {"ak": ak, "sk": sk[::-1]},
+        "crossed-pairs": {"ak": ak, "sk": other["token"]},
+    }[pair]
     response = call(aksk, "GET", f"{BASE}/token", params=query)
     call(aksk, "DELETE", f"{KEYS}/{other['id']}", bearer(aksk))
     assert_error(response, 401, 16)
@@ -183,9 +216,21 @@ def test_users_pages_walk_all_137_users_once_in_a_stable_order(aksk):
     assert {"0", ""} <= {user["updatedAt"] for user in seen} | {user["lastLoginAt"] for user in seen}
 
 
-@pytest.mark.parametrize("params", [{"page": "0"}, {"page": "-1"}, {"page": "x"}, {"page": "1001"}, {"page": "1.5"},
-                                    {"pageSize": "0"}, {"pageSize": "-1"}, {"pageSize": "1001"}, {"pageSize": "x"}],
-                         ids=lambda params: "&".join(f"{name}={value}" for name, value in params.items()))
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "0"},
+        {"page": "-1"},
+        {"page": "x"},
+        {"page": "1001"},
+        {"page": "1.5"},
+        {"pageSize": "0"},
+        {"pageSize": "-1"},
+        {"pageSize": "1001"},
+        {"pageSize": "x"},
+    ],
+    ids=lambda params: "&".join(f"{name}={value}" for name, value in params.items()),
+)
 def test_users_with_bad_paging_is_invalid(aksk, params):
     assert_error(call(aksk, "GET", f"{BASE}/users", bearer(aksk), params=params), 400, 3)
 
@@ -237,9 +282,14 @@ def test_access_key_stops_working_when_it_expires(access):
         call(access, "DELETE", f"{KEYS}/{created.json()['id']}", bearer(access))
 
 
-BAD_KEY_BODIES = {"no-name": {}, "empty-name": {"name": ""}, "unparsable": {"name": "x", "expiredAt": "tomorrow"},
-                  "past-epoch": {"name": "x", "expiredAt": "1000"}, "number": {"name": "x", "expiredAt": 4102444800},
-                  "past-rfc3339": {"name": "x", "expiredAt": "2020-01-01T00:00:00Z"}}
+BAD_KEY_BODIES = {
+    "no-name": {},
+    "empty-name": {"name": ""},
+    "unparsable": {"name": "x", "expiredAt": "tomorrow"},
+    "past-epoch": {"name": "x", "expiredAt": "1000"},
+    "number": {"name": "x", "expiredAt": 4102444800},
+    "past-rfc3339": {"name": "x", "expiredAt": "2020-01-01T00:00:00Z"},
+}
 
 
 @pytest.mark.parametrize("body", BAD_KEY_BODIES.values(), ids=BAD_KEY_BODIES.keys())
@@ -398,36 +448,47 @@ def _delete_shows_the_secret(ref):
     assert call(ref, "DELETE", f"{KEYS}/{created['id']}", token).json()["token"] == created["token"]
 
 
-@pytest.mark.parametrize(("overrides", "check"), [
-    pytest.param({"accept_alg_none": True}, _alg_none_is_accepted, id="accept_alg_none"),
-    pytest.param({"trust_empty_signature": True}, _empty_signature_is_trusted, id="trust_empty_signature"),
-    pytest.param({"omit_empty_error_details": True}, _error_details_are_omitted, id="omit_empty_error_details"),
-    pytest.param({"last_user_unlisted": True}, _last_user_is_on_no_page, id="last_user_unlisted"),
-    pytest.param({"silent_page_size_cap": 50}, _pages_are_capped_at_fifty, id="silent_page_size_cap=50"),
-    pytest.param({"secret_in_delete_response": True}, _delete_shows_the_secret, id="secret_in_delete_response"),
-    pytest.param({"key_limit": 3}, _three_keys_are_allowed, id="key_limit=3"),
-    pytest.param({"plain_text_errors": True}, _errors_are_plain_text, id="plain_text_errors"),
-    pytest.param({"iat_offset_s": 3600}, _iat_is_shifted, id="iat_offset_s"),
-    pytest.param({"page_zero_as_first": True}, _page_zero_is_the_first_page, id="page_zero_as_first"),
-    pytest.param({"user_count": 1}, _one_user, id="user_count=1"),
-    pytest.param({"default_page_size": 20}, _twenty_users_per_page_by_default, id="default_page_size=20"),
-    pytest.param({"error_details": True}, _error_info_in_details, id="error_details"),
-    pytest.param({"challenge_style": "described"}, _challenge_has_a_description, id="challenge_style=described"),
-    pytest.param({"challenge_style": "basic-first"}, _basic_challenge_comes_first, id="challenge_style=basic-first"),
-    pytest.param({"kid_style": "uuid"}, _kid_is_a_uuid_of_the_key_set, id="kid_style=uuid"),
-    pytest.param({"extra_token_claims": True}, _tokens_carry_extra_claims, id="extra_token_claims"),
-    pytest.param({"fractional_numeric_dates": True}, _numeric_dates_are_fractional, id="fractional_numeric_dates"),
-    pytest.param({"encryption_key_listed": True}, _encryption_key_comes_first, id="encryption_key_listed"),
-    pytest.param({"gzip_responses": True}, _bodies_are_gzipped, id="gzip_responses"),
-    pytest.param({"connection_close": True}, _connections_are_closed, id="connection_close"),
-    pytest.param({"json_style": "pretty-ascii"}, _json_is_indented_ascii, id="json_style=pretty-ascii"),
-    pytest.param({"key_list_order": "newest-first"}, _newest_key_is_listed_first, id="key_list_order=newest-first"),
-    pytest.param({"key_time_style": "rfc3339-offset"}, _key_times_are_rfc3339_at_plus_eight,
-                 id="key_time_style=rfc3339-offset"),
-    pytest.param({"key_limit_refusal": "resource-exhausted"}, _key_limit_is_resource_exhausted,
-                 id="key_limit_refusal=resource-exhausted"),
-    pytest.param({"cycle_limit_days": 7}, _cycle_is_granted_up_to_seven_days, id="cycle_limit_days=7"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "check"),
+    [
+        pytest.param({"accept_alg_none": True}, _alg_none_is_accepted, id="accept_alg_none"),
+        pytest.param({"trust_empty_signature": True}, _empty_signature_is_trusted, id="trust_empty_signature"),
+        pytest.param({"omit_empty_error_details": True}, _error_details_are_omitted, id="omit_empty_error_details"),
+        pytest.param({"last_user_unlisted": True}, _last_user_is_on_no_page, id="last_user_unlisted"),
+        pytest.param({"silent_page_size_cap": 50}, _pages_are_capped_at_fifty, id="silent_page_size_cap=50"),
+        pytest.param({"secret_in_delete_response": True}, _delete_shows_the_secret, id="secret_in_delete_response"),
+        pytest.param({"key_limit": 3}, _three_keys_are_allowed, id="key_limit=3"),
+        pytest.param({"plain_text_errors": True}, _errors_are_plain_text, id="plain_text_errors"),
+        pytest.param({"iat_offset_s": 3600}, _iat_is_shifted, id="iat_offset_s"),
+        pytest.param({"page_zero_as_first": True}, _page_zero_is_the_first_page, id="page_zero_as_first"),
+        pytest.param({"user_count": 1}, _one_user, id="user_count=1"),
+        pytest.param({"default_page_size": 20}, _twenty_users_per_page_by_default, id="default_page_size=20"),
+        pytest.param({"error_details": True}, _error_info_in_details, id="error_details"),
+        pytest.param({"challenge_style": "described"}, _challenge_has_a_description, id="challenge_style=described"),
+        pytest.param(
+            {"challenge_style": "basic-first"}, _basic_challenge_comes_first, id="challenge_style=basic-first"
+        ),
+        pytest.param({"kid_style": "uuid"}, _kid_is_a_uuid_of_the_key_set, id="kid_style=uuid"),
+        pytest.param({"extra_token_claims": True}, _tokens_carry_extra_claims, id="extra_token_claims"),
+        pytest.param({"fractional_numeric_dates": True}, _numeric_dates_are_fractional, id="fractional_numeric_dates"),
+        pytest.param({"encryption_key_listed": True}, _encryption_key_comes_first, id="encryption_key_listed"),
+        pytest.param({"gzip_responses": True}, _bodies_are_gzipped, id="gzip_responses"),
+        pytest.param({"connection_close": True}, _connections_are_closed, id="connection_close"),
+        pytest.param({"json_style": "pretty-ascii"}, _json_is_indented_ascii, id="json_style=pretty-ascii"),
+        pytest.param({"key_list_order": "newest-first"}, _newest_key_is_listed_first, id="key_list_order=newest-first"),
+        pytest.param(
+            {"key_time_style": "rfc3339-offset"},
+            _key_times_are_rfc3339_at_plus_eight,
+            id="key_time_style=rfc3339-offset",
+        ),
+        pytest.param(
+            {"key_limit_refusal": "resource-exhausted"},
+            _key_limit_is_resource_exhausted,
+            id="key_limit_refusal=resource-exhausted",
+        ),
+        pytest.param({"cycle_limit_days": 7}, _cycle_is_granted_up_to_seven_days, id="cycle_limit_days=7"),
+    ],
+)
 def test_behaviour_knob_changes_what_it_names(overrides, check):
     with start(Behaviour.from_overrides(overrides)) as ref:
         check(ref)

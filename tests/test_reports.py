@@ -14,10 +14,9 @@ import httpx
 import jwt
 import pytest
 
-from ghippo_conformance.verdict import catalogue
-
 from ghippo_conformance.checks import schemas
 from ghippo_conformance.target.redact import mask as mask_of
+from ghippo_conformance.verdict import catalogue
 from ghippo_reference.server import start
 from ghippo_reference.signing import signing_key
 from suite_runner import run_suite
@@ -28,7 +27,7 @@ EXPECT_ONE_SECOND = ("--profile-set", "token.default_lifetime_s=1")
 # The gate's runs need only the failing requirement's module, and finish a second sooner for it.
 TOKEN_TESTS_ONLY = ("-k", "test_token")
 USAGE_ERROR = 4
-TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+TODAY = datetime.datetime.now(datetime.UTC).date()
 JWT_SHAPED = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+=*")
 
 
@@ -55,29 +54,56 @@ def run_against(reference, directory: Path, *args) -> Outputs:
     """The suite against `reference`, with its credentials in the environment (off the command
     line, as CI passes them) and the JSON report written into `directory`."""
     credentials = {"GHIPPO_AK": reference.credentials["ak"], "GHIPPO_SK": reference.credentials["sk"]}
-    run = run_suite("--base-url", reference.base_url, "--max-rps", "0", *EXPECT_ONE_SECOND,
-                    "--conformance-report", str(directory / "report.json"), *args, env=credentials)
+    run = run_suite(
+        "--base-url",
+        reference.base_url,
+        "--max-rps",
+        "0",
+        *EXPECT_ONE_SECOND,
+        "--conformance-report",
+        str(directory / "report.json"),
+        *args,
+        env=credentials,
+    )
     return Outputs(run.exit_code, run.output, directory)
 
 
 def waiver_file(directory: Path, *waivers: dict) -> Path:
     path = directory / "waivers.toml"
-    path.write_text("".join(
-        "[[waiver]]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in waiver.items())
-        for waiver in waivers))
+    path.write_text(
+        "".join(
+            "[[waiver]]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in waiver.items())
+            for waiver in waivers
+        )
+    )
     return path
 
 
 def waiver(requirement: str, *, expires: datetime.date, **extra) -> dict:
-    return {"requirement": requirement, "reason": "known, fix scheduled", "owner": "release-team",
-            "expires": expires.isoformat(), **extra}
+    return {
+        "requirement": requirement,
+        "reason": "known, fix scheduled",
+        "owner": "release-team",
+        "expires": expires.isoformat(),
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")
 def failing_run(reference, tmp_path_factory) -> Outputs:
     out = tmp_path_factory.mktemp("failing")
-    return run_against(reference, out, "--junitxml", str(out / "junit.xml"), "--html", str(out / "report.html"),
-                       "--summary-md", str(out / "summary.md"), "--hypothesis-seed", "42")
+    return run_against(
+        reference,
+        out,
+        "--junitxml",
+        str(out / "junit.xml"),
+        "--html",
+        str(out / "report.html"),
+        "--summary-md",
+        str(out / "summary.md"),
+        "--hypothesis-seed",
+        "42",
+    )
 
 
 def test_failing_must_exits_1_and_ends_with_the_verdict(failing_run):
@@ -115,8 +141,10 @@ def test_html_report_is_self_contained_and_names_the_failure(failing_run):
 
 def test_junit_carries_requirement_and_level_of_each_test(failing_run):
     cases = ET.parse(failing_run.directory / "junit.xml").getroot().iter("testcase")
-    properties = {case.get("name"): ({p.get("name"): p.get("value") for p in case.iter("property")},
-                                     case.find("failure")) for case in cases}
+    properties = {
+        case.get("name"): ({p.get("name"): p.get("value") for p in case.iter("property")}, case.find("failure"))
+        for case in cases
+    }
     assert all("requirement" in props and "level" in props for props, _ in properties.values())
     props, failure = properties["test_token_lives_default_lifetime"]
     assert props == {"requirement": FAILING, "level": "MUST"} and failure is not None
@@ -158,17 +186,32 @@ def test_no_secret_in_any_output(failing_run, reference):
 def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium): "
-                    "the HTML matrix was not rendered")
+        pytest.skip(
+            "Debian's chromium is not installed (apt-get install -y chromium): the HTML matrix was not rendered"
+        )
     return found
 
 
 def test_html_matrix_renders_one_row_per_requirement_in_chromium(failing_run, tmp_path):
     dom = subprocess.run(
-        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path}",
-         "--dump-dom", (failing_run.directory / "report.html").as_uri()],
-        capture_output=True, text=True, timeout=120, check=True).stdout
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path}",
+            "--dump-dom",
+            (failing_run.directory / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     rows = re.findall(r'<tr class="requirement outcome-([a-z-]+)" id="requirement-([A-Z0-9-]+)"', dom)
     assert [requirement_id for _, requirement_id in rows] == list(catalogue.load().requirements)
     assert ("failed", FAILING) in rows
@@ -199,7 +242,8 @@ def test_stale_waiver_fails_the_run_saying_to_remove_it(reference, tmp_path):
     run = run_against(reference, tmp_path, *TOKEN_TESTS_ONLY, "--waivers", str(waivers))
     assert run.exit_code == 1, run.output
     assert run.report()["reasons"] == [
-        f"the waiver for TOKEN-ISSUE (owner release-team) is stale: it passes now; remove the waiver from {waivers}"]
+        f"the waiver for TOKEN-ISSUE (owner release-team) is stale: it passes now; remove the waiver from {waivers}"
+    ]
 
 
 def baseline_file(failing_run, directory: Path, *, failing_outcome: str) -> Path:
@@ -213,33 +257,56 @@ def baseline_file(failing_run, directory: Path, *, failing_outcome: str) -> Path
     return path
 
 
-@pytest.mark.parametrize("before, regressions, unchanged", [
-    pytest.param("passed", [FAILING], [], id="passed-before-is-a-regression"),
-    pytest.param("failed", [], [FAILING], id="failed-before-is-unchanged"),
-])
-def test_baseline_tells_a_regression_from_a_known_failure(failing_run, reference, tmp_path, before,
-                                                          regressions, unchanged):
+@pytest.mark.parametrize(
+    "before, regressions, unchanged",
+    [
+        pytest.param("passed", [FAILING], [], id="passed-before-is-a-regression"),
+        pytest.param("failed", [], [FAILING], id="failed-before-is-unchanged"),
+    ],
+)
+def test_baseline_tells_a_regression_from_a_known_failure(
+    failing_run, reference, tmp_path, before, regressions, unchanged
+):
     baseline = baseline_file(failing_run, tmp_path, failing_outcome=before)
-    run = run_against(reference, tmp_path, *TOKEN_TESTS_ONLY, "--baseline", str(baseline),
-                      "--summary-md", str(tmp_path / "summary.md"))
+    run = run_against(
+        reference,
+        tmp_path,
+        *TOKEN_TESTS_ONLY,
+        "--baseline",
+        str(baseline),
+        "--summary-md",
+        str(tmp_path / "summary.md"),
+    )
     assert run.exit_code == 1, run.output  # a MUST failed either way
     report = run.report()
     compared = report["baseline"]
     assert (compared["regressions"], compared["unchanged_failures"]) == (regressions, unchanged)
     assert [r for r in report["reasons"] if "regressed" in r] == [
-        f"{FAILING} regressed: it passed in the baseline {baseline} and fails now" for _ in regressions]
+        f"{FAILING} regressed: it passed in the baseline {baseline} and fails now" for _ in regressions
+    ]
     assert f"regressions: {', '.join(regressions) or 'none'}" in run.output
     summary = (tmp_path / "summary.md").read_text()
     assert f"**Regressions** ({len(regressions)})" in summary
     assert f"**Unchanged failures** ({len(unchanged)})" in summary
 
 
-@pytest.mark.parametrize("option, content, complaint", [
-    pytest.param("--waivers", '[[waiver]]\nrequirement = "TOKEN-ISSUE"\nreason = "r"\nexpires = 2030-01-01\n',
-                 "waiver file {path} is invalid ($.waiver[0]: 'owner' is a required property)", id="waiver-file"),
-    pytest.param("--baseline", '{"requirements": []}',
-                 "baseline {path} is not a conformance report of this suite", id="baseline"),
-])
+@pytest.mark.parametrize(
+    "option, content, complaint",
+    [
+        pytest.param(
+            "--waivers",
+            '[[waiver]]\nrequirement = "TOKEN-ISSUE"\nreason = "r"\nexpires = 2030-01-01\n',
+            "waiver file {path} is invalid ($.waiver[0]: 'owner' is a required property)",
+            id="waiver-file",
+        ),
+        pytest.param(
+            "--baseline",
+            '{"requirements": []}',
+            "baseline {path} is not a conformance report of this suite",
+            id="baseline",
+        ),
+    ],
+)
 def test_unusable_file_is_a_usage_error_before_any_test_runs(tmp_path, option, content, complaint):
     path = tmp_path / "given"
     path.write_text(content)
@@ -248,16 +315,24 @@ def test_unusable_file_is_a_usage_error_before_any_test_runs(tmp_path, option, c
     assert complaint.format(path=path) in run.output
 
 
-@pytest.mark.parametrize("sent", [
-    "a | b", "uses `code` here", "line one\nline two", '<img src="https://x/y.png">', "[click](https://evil)",
-    "``double`` and `", "\x1b[31mred\x1b[0m",
-])
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "a | b",
+        "uses `code` here",
+        "line one\nline two",
+        '<img src="https://x/y.png">',
+        "[click](https://evil)",
+        "``double`` and `",
+        "\x1b[31mred\x1b[0m",
+    ],
+)
 def test_markdown_shows_deployment_text_as_code(sent):
     from ghippo_conformance.reports.markdown import _code
 
     shown = _code(sent)
     fence = re.match("`+", shown).group(0)
-    inner = shown[len(fence):-len(fence)]
+    inner = shown[len(fence) : -len(fence)]
     assert shown.endswith(fence) and "\n" not in shown and "\x1b" not in shown
     assert fence not in inner, "a run of backticks inside as long as the fence would close the code span"
     assert "|" not in inner.replace("\\|", ""), "an unescaped | would split the table cell"

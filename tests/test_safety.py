@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ghippo_conformance.run_end import STOPPED_ANSWERING
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start
-from ghippo_conformance.run_end import STOPPED_ANSWERING
 from selftest import suite_process
 from selftest.suite_process import suite_command, suite_environment
 from suite_runner import ROOT, run_suite
@@ -25,16 +25,30 @@ INCOMPLETE = 15  # the exit status of a run that did not run its tests to the en
 
 
 def target_args(reference):
-    return ["--base-url", reference.base_url, "--ak", reference.credentials["ak"],
-            "--sk", reference.credentials["sk"], "--max-rps", "0"]
+    return [
+        "--base-url",
+        reference.base_url,
+        "--ak",
+        reference.credentials["ak"],
+        "--sk",
+        reference.credentials["sk"],
+        "--max-rps",
+        "0",
+    ]
 
 
 def run_holding_a_key(reference, *args: str) -> subprocess.Popen:
     """`pytest suites -q -k test_keys …` against `reference`, returned once the run holds a key of
     its own (the reference's latency keeps each key alive for several round trips)."""
     before = len(reference.admin_key_ids())
-    run = subprocess.Popen(suite_command("-q", "-k", "test_keys", *args, *target_args(reference)), cwd=ROOT,
-                           env=suite_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run = subprocess.Popen(
+        suite_command("-q", "-k", "test_keys", *args, *target_args(reference)),
+        cwd=ROOT,
+        env=suite_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while len(reference.admin_key_ids()) <= before and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -58,9 +72,22 @@ def test_run_interrupted_two_seconds_in_is_incomplete_everywhere(tmp_path):
     reports = {"json": tmp_path / "report.json", "md": tmp_path / "summary.md", "junit": tmp_path / "junit.xml"}
     with start(latency_s=0.02) as reference:
         run = subprocess.Popen(
-            suite_command("-q", *target_args(reference), "--conformance-report", str(reports["json"]),
-                          "--summary-md", str(reports["md"]), "--junitxml", str(reports["junit"])),
-            cwd=ROOT, env=suite_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            suite_command(
+                "-q",
+                *target_args(reference),
+                "--conformance-report",
+                str(reports["json"]),
+                "--summary-md",
+                str(reports["md"]),
+                "--junitxml",
+                str(reports["junit"]),
+            ),
+            cwd=ROOT,
+            env=suite_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         time.sleep(2)
         run.send_signal(signal.SIGINT)
         output, _ = run.communicate(timeout=60)
@@ -118,8 +145,11 @@ def full_reference():
         yield reference
 
 
-@pytest.mark.parametrize("mode", [[], ["--read-only"], ["-n", "2"], ["--dry-run"], ["--cleanup"]],
-                         ids=["normal", "read-only", "parallel", "dry-run", "cleanup"])
+@pytest.mark.parametrize(
+    "mode",
+    [[], ["--read-only"], ["-n", "2"], ["--dry-run"], ["--cleanup"]],
+    ids=["normal", "read-only", "parallel", "dry-run", "cleanup"],
+)
 def test_preexisting_keys_survive(full_reference, mode, tmp_path):
     before = full_reference.admin_key_ids()
     report = tmp_path / "report.json"
@@ -152,8 +182,6 @@ def test_cleanup_removes_only_leftovers_of_earlier_runs():
         assert leftover in run.output
 
 
-
-
 def admin_bearer(reference) -> dict[str, str]:
     token = httpx.get(f"{reference.base_url}{API}/token", params=reference.credentials).json()["token"]
     return {"Authorization": f"Bearer {token}"}
@@ -176,8 +204,9 @@ def as_leftovers(keys: dict[str, str]) -> list[str]:
 def test_reference_whose_deletes_fail_answers_500_and_keeps_the_key():
     with start(Behaviour(deletes_fail=True)) as reference:
         [key_id] = reference.admin_key_ids()
-        response = httpx.delete(f"{reference.base_url}{API}/current-user/accesstokens/{key_id}",
-                                headers=admin_bearer(reference))
+        response = httpx.delete(
+            f"{reference.base_url}{API}/current-user/accesstokens/{key_id}", headers=admin_bearer(reference)
+        )
         assert response.status_code == 500, response.text
         assert response.json() == {"code": 13, "message": "internal error", "details": []}
         assert reference.admin_key_ids() == [key_id]
@@ -207,8 +236,9 @@ def run_where_deletes_fail(tmp_path, *args, behaviour=DELETES_FAIL):
 def test_keys_the_run_cannot_remove_are_listed_by_id_and_fail_it(tmp_path, behaviour):
     # A 2xx from DELETE is no proof: the key must be gone from the list.
     summary_md = tmp_path / "summary.md"
-    run, report, users_own, ours = run_where_deletes_fail(tmp_path, "--summary-md", str(summary_md),
-                                                          behaviour=behaviour)
+    run, report, users_own, ours = run_where_deletes_fail(
+        tmp_path, "--summary-md", str(summary_md), behaviour=behaviour
+    )
     tail = run.output[-OUTPUT_TAIL:]
     assert ours, f"the run left no key of its own behind, so nothing here is checked\n{tail}"
     assert run.exit_code == 1 and report["verdict"] == "fail", tail
@@ -236,13 +266,23 @@ def test_every_report_shows_the_same_leftovers_and_verdict_as_the_exit_code(tmp_
     # The token tests pass when deletes fail; the second key pair one of them creates stays behind,
     # so the leftover alone decides the verdict: each report must say so, not only the exit code.
     run, report, _, ours = run_where_deletes_fail(
-        tmp_path, "-k", "test_token", "--summary-md", str(tmp_path / "summary.md"),
-        "--html", str(tmp_path / "report.html"), "--junitxml", str(tmp_path / "junit.xml"))
+        tmp_path,
+        "-k",
+        "test_token",
+        "--summary-md",
+        str(tmp_path / "summary.md"),
+        "--html",
+        str(tmp_path / "report.html"),
+        "--junitxml",
+        str(tmp_path / "junit.xml"),
+    )
     tail = run.output[-OUTPUT_TAIL:]
     leftovers = as_leftovers(ours)
     assert ours and sorted(report["leftovers"]) == leftovers, tail
     assert run.exit_code == 1 and report["verdict"] == "fail", tail
-    assert any("left 1 key(s) of its own on the deployment" in reason for reason in report["reasons"]), report["reasons"]
+    assert any("left 1 key(s) of its own on the deployment" in reason for reason in report["reasons"]), report[
+        "reasons"
+    ]
     console = run.output.partition("conformance verdict")[2]
     assert "verdict: fail" in console and all(key in console for key in leftovers), tail
     summary = (tmp_path / "summary.md").read_text()
@@ -260,7 +300,9 @@ def test_run_that_loses_the_deployment_says_it_could_not_check_for_leftovers(tmp
     # answering, so the verdict is incomplete with an exit status of its own, whatever failed.
     report = tmp_path / "report.json"
     with start(latency_s=0.03) as reference:
-        run = run_holding_a_key(reference, "--conformance-report", str(report), "--summary-md", str(tmp_path / "summary.md"))
+        run = run_holding_a_key(
+            reference, "--conformance-report", str(report), "--summary-md", str(tmp_path / "summary.md")
+        )
         reference.stop()
         output, _ = run.communicate(timeout=120)
     tail = output[-OUTPUT_TAIL:]
@@ -278,7 +320,9 @@ def test_read_only_says_what_it_left_out():
         run = run_suite(*target_args(reference), "--read-only")
         assert run.exit_code == 0, run.output
         assert "unchecked: KEY-CREATE, KEY-EXPIRY, KEY-LIMIT," in run.output, run.output
-        assert "checked only in part (their other cases ran): API-AUTH-ENFORCED, TOKEN-BAD-CREDENTIALS" in run.output, run.output
+        assert "checked only in part (their other cases ran): API-AUTH-ENFORCED, TOKEN-BAD-CREDENTIALS" in run.output, (
+            run.output
+        )
 
 
 def test_dry_run_lists_state_changing_requests_without_sending_them():
@@ -291,8 +335,12 @@ def test_dry_run_lists_state_changing_requests_without_sending_them():
         assert "DELETE /apis/ghippo.io/v1alpha1/current-user/accesstokens/" in run.output
 
 
-VARIANTS = {"reference": {}, "accepts-alg-none": {"accept_alg_none": True},
-            "total-is-page-count": {"total_is_page_count": True}, "slot-not-released": {"release_slot_on_delete": False}}
+VARIANTS = {
+    "reference": {},
+    "accepts-alg-none": {"accept_alg_none": True},
+    "total-is-page-count": {"total_is_page_count": True},
+    "slot-not-released": {"release_slot_on_delete": False},
+}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -9,7 +9,8 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 import schemathesis
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from ghippo_conformance.checks import cases

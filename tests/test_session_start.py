@@ -22,6 +22,7 @@ def reference():
 @pytest.fixture(scope="module")
 def html_site():
     """A web server that answers every path with an HTML page, like a UI behind a wrong URL."""
+
     class Page(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(200)
@@ -43,20 +44,34 @@ def pair(reference, sk=None):
 
 
 CASES = {
-    "nothing-listening": (lambda ref, site: ["--base-url", "http://127.0.0.1:9", "--ak", "a", "--sk", "b"],
-                          UNREACHABLE, "cannot reach"),
-    "https-to-plain-http": (lambda ref, site: ["--base-url", ref.base_url.replace("http:", "https:"), *pair(ref)],
-                            TLS_FAILURE, "TLS handshake"),
-    "wrong-path": (lambda ref, site: ["--base-url", ref.base_url + "/nope", *pair(ref)], NOT_GHIPPO,
-                   "not a Ghippo API"),
+    "nothing-listening": (
+        lambda ref, site: ["--base-url", "http://127.0.0.1:9", "--ak", "a", "--sk", "b"],
+        UNREACHABLE,
+        "cannot reach",
+    ),
+    "https-to-plain-http": (
+        lambda ref, site: ["--base-url", ref.base_url.replace("http:", "https:"), *pair(ref)],
+        TLS_FAILURE,
+        "TLS handshake",
+    ),
+    "wrong-path": (
+        lambda ref, site: ["--base-url", ref.base_url + "/nope", *pair(ref)],
+        NOT_GHIPPO,
+        "not a Ghippo API",
+    ),
     "html-page": (lambda ref, site: ["--base-url", site, *pair(ref)], NOT_GHIPPO, "not a Ghippo API"),
-    "wrong-sk": (lambda ref, site: ["--base-url", ref.base_url, *pair(ref, sk="wrong")], CREDENTIALS_REFUSED,
-                 "refused the AK/SK pair"),
+    "wrong-sk": (
+        lambda ref, site: ["--base-url", ref.base_url, *pair(ref, sk="wrong")],
+        CREDENTIALS_REFUSED,
+        "refused the AK/SK pair",
+    ),
     "no-credentials": (lambda ref, site: ["--base-url", ref.base_url], USAGE_ERROR, "pass --ak and --sk"),
     "unknown-profile": (lambda ref, site: ["--profile", "nosuch"], USAGE_ERROR, "is neither a built-in profile"),
-    "access-key-profile-on-aksk": (lambda ref, site: ["--base-url", ref.base_url, "--profile", "dce5",
-                                                      "--access-key", "x" * 40], CREDENTIALS_REFUSED,
-                                   "refused the access key"),
+    "access-key-profile-on-aksk": (
+        lambda ref, site: ["--base-url", ref.base_url, "--profile", "dce5", "--access-key", "x" * 40],
+        CREDENTIALS_REFUSED,
+        "refused the access key",
+    ),
 }
 
 
@@ -79,8 +94,9 @@ def run_with_report(behaviour: Behaviour, tmp_path, *args: str):
     """The suite against a reference with `behaviour`; the run and its JSON report (None if unwritten)."""
     report = tmp_path / "report.json"
     with start(behaviour) as running:
-        run = run_suite("--base-url", running.base_url, *pair(running), "--max-rps", "0",
-                        "--conformance-report", str(report), *args)
+        run = run_suite(
+            "--base-url", running.base_url, *pair(running), "--max-rps", "0", "--conformance-report", str(report), *args
+        )
     return run, json.loads(report.read_text()) if report.is_file() else None
 
 

@@ -13,8 +13,9 @@ from suite_runner import ROOT, run_suite
 @pytest.fixture(scope="module")
 def standalone_command():
     """The pytest command line the standalone reference prints for its user."""
-    server = subprocess.Popen([sys.executable, "-m", "ghippo_reference", "--port", "0"], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ghippo_reference", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     try:
         command = next(line for line in server.stdout if line.strip().startswith("pytest "))
         yield shlex.split(command)[1:]

@@ -3,14 +3,11 @@ ID it names exists, every run checks something, and malformed variant tables are
 
 import pytest
 
-from ghippo_conformance.verdict import catalogue
-
-from selftest import matrix
-
-from ghippo_conformance.target import profile
 from ghippo_conformance.checks.schemas import errors
-from selftest import variants
+from ghippo_conformance.target import profile
+from ghippo_conformance.verdict import catalogue
 from ghippo_reference.behaviour import for_profile
+from selftest import matrix, variants
 
 VARIANTS = variants.load()
 CATALOGUE = catalogue.load()
@@ -31,9 +28,13 @@ def test_every_must_and_should_is_killed_by_a_defect():
 def test_named_ids_are_catalogue_requirements(variant):
     issue = variant.suite_issue or variants.SuiteIssue("", frozenset(), frozenset())
     named = variant.breaks | variant.by_chance | issue.also_fails | issue.escapes
-    assert not named - set(CATALOGUE.requirements), f"not in the catalogue: {sorted(named - set(CATALOGUE.requirements))}"
+    assert not named - set(CATALOGUE.requirements), (
+        f"not in the catalogue: {sorted(named - set(CATALOGUE.requirements))}"
+    )
     assert issue.escapes <= variant.breaks, "a suite issue's escapes are breaks the suite misses"
-    assert not issue.also_fails & (variant.breaks | variant.by_chance), "also_fails lists what the variant does not break"
+    assert not issue.also_fails & (variant.breaks | variant.by_chance), (
+        "also_fails lists what the variant does not break"
+    )
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda variant: variant.name)
@@ -54,25 +55,33 @@ def test_defect_breaks_something_its_profile_checks(run):
 BASE = {"name": "accepts-alg-none", "description": "alg none is trusted", "overrides": {"accept_alg_none": True}}
 
 
-@pytest.mark.parametrize("variant", [
-    pytest.param({**BASE, "breaks": []}, id="defect-without-breaks"),
-    pytest.param({**BASE, "kind": "tolerance", "breaks": ["AUTH-ALG-NONE"]}, id="tolerance-with-breaks"),
-    pytest.param({**BASE, "name": "Accepts_Alg_None", "breaks": ["AUTH-ALG-NONE"]}, id="name-not-kebab-case"),
-    pytest.param({**BASE, "breaks": ["auth-alg-none"]}, id="id-not-upper-case"),
-    pytest.param({**BASE, "overrides": {}, "breaks": ["AUTH-ALG-NONE"]}, id="no-overrides"),
-    pytest.param({**BASE, "breaks": ["AUTH-ALG-NONE"], "suite_issue": {"reason": "a check is not isolated"}},
-                 id="suite-issue-naming-nothing"),
-    pytest.param({**BASE, "breaks": ["AUTH-ALG-NONE"], "profile": "dce5"}, id="unknown-field"),
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param({**BASE, "breaks": []}, id="defect-without-breaks"),
+        pytest.param({**BASE, "kind": "tolerance", "breaks": ["AUTH-ALG-NONE"]}, id="tolerance-with-breaks"),
+        pytest.param({**BASE, "name": "Accepts_Alg_None", "breaks": ["AUTH-ALG-NONE"]}, id="name-not-kebab-case"),
+        pytest.param({**BASE, "breaks": ["auth-alg-none"]}, id="id-not-upper-case"),
+        pytest.param({**BASE, "overrides": {}, "breaks": ["AUTH-ALG-NONE"]}, id="no-overrides"),
+        pytest.param(
+            {**BASE, "breaks": ["AUTH-ALG-NONE"], "suite_issue": {"reason": "a check is not isolated"}},
+            id="suite-issue-naming-nothing",
+        ),
+        pytest.param({**BASE, "breaks": ["AUTH-ALG-NONE"], "profile": "dce5"}, id="unknown-field"),
+    ],
+)
 def test_malformed_variant_is_refused(variant):
     assert errors({"variant": [{"breaks": ["AUTH-ALG-NONE"], **BASE}]}, "variants") == []
     assert errors({"variant": [variant]}, "variants")
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ('overrides = { accept_alg_nun = true }', "unknown Behaviour fields: accept_alg_nun"),
-    ('overrides = { key_limit = "two" }', "key_limit must be int | None"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("overrides = { accept_alg_nun = true }", "unknown Behaviour fields: accept_alg_nun"),
+        ('overrides = { key_limit = "two" }', "key_limit must be int | None"),
+    ],
+)
 def test_loader_refuses_what_behaviour_refuses(tmp_path, text, problem):
     path = tmp_path / "variants.toml"
     path.write_text(f'[[variant]]\nname = "x"\ndescription = "a bad override"\n{text}\nbreaks = ["KEY-LIMIT"]\n')
@@ -81,7 +90,10 @@ def test_loader_refuses_what_behaviour_refuses(tmp_path, text, problem):
 
 
 def test_loader_refuses_repeated_names(tmp_path):
-    row = '[[variant]]\nname = "x"\ndescription = "twice the same"\noverrides = { key_limit = 3 }\nbreaks = ["KEY-LIMIT"]\n'
+    row = (
+        '[[variant]]\nname = "x"\ndescription = "twice the same"\n'
+        'overrides = { key_limit = 3 }\nbreaks = ["KEY-LIMIT"]\n'
+    )
     path = tmp_path / "variants.toml"
     path.write_text(row + row)
     with pytest.raises(ValueError, match="repeated: x"):

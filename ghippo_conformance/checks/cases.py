@@ -25,8 +25,14 @@ ROWS = "case"  # a table's rows are its [[case]] array
 _FIRST_REPORTED = ("unevaluatedProperties", "additionalProperties", "required")
 _UNKNOWN_KEYS = {"unevaluatedProperties", "additionalProperties"}
 Within = list[str | int]  # the path from a row (or the file) to the value at fault: ["patch", "remove", 0]
-_TYPE_NAMES = {"string": "a string", "boolean": "a boolean", "integer": "an integer", "number": "a number",
-               "array": "an array", "object": "a table"}
+_TYPE_NAMES = {
+    "string": "a string",
+    "boolean": "a boolean",
+    "integer": "an integer",
+    "number": "a number",
+    "array": "an array",
+    "object": "a table",
+}
 
 
 class CaseTableError(Exception):
@@ -109,13 +115,21 @@ def duplicate_ids(source: str, rows: Sequence[dict], row_noun: str = "row") -> l
     for number, row in enumerate(rows, start=1):
         earlier = first_with.setdefault(row["id"], number)
         if earlier != number:
-            found.append(f"{source}, {row_noun} {number} ({row['id']}): "
-                         f"id '{row['id']}' is already the id of {row_noun} {earlier}")
+            found.append(
+                f"{source}, {row_noun} {number} ({row['id']}): "
+                f"id '{row['id']}' is already the id of {row_noun} {earlier}"
+            )
     return found
 
 
-def row_problems(source: str, data: Any, rows_key: str, errors: Iterable[ValidationError],
-                 shared: Sequence[str] = (), row_noun: str = "row") -> list[str]:
+def row_problems(
+    source: str,
+    data: Any,
+    rows_key: str,
+    errors: Iterable[ValidationError],
+    shared: Sequence[str] = (),
+    row_noun: str = "row",
+) -> list[str]:
     """One sentence per row at fault in a file of rows (a case table, the catalogue), in file order:
     the file, the row (1-based, with its id) and the column, for that row's most telling error.
 
@@ -176,8 +190,10 @@ def _unknown_keys_problem(error: ValidationError, index: int, within: Within, sh
     if not unknown:
         return None  # a failing allOf branch leaves its columns "unevaluated": that error is reported on its own
     one = "one" if len(unknown) == 1 else "ones"
-    return (f"{_names(noun, unknown)} not {one} {owner} has "
-            f"({_hint(unknown[0], allowed)}allowed: {', '.join(sorted(allowed))})")
+    return (
+        f"{_names(noun, unknown)} not {one} {owner} has "
+        f"({_hint(unknown[0], allowed)}allowed: {', '.join(sorted(allowed))})"
+    )
 
 
 def _keys_of(index: int, within: Within) -> tuple[str, str]:

@@ -11,13 +11,16 @@ _TOKEN68 = r"[A-Za-z0-9._~+/-]+=*"
 # One element of the value's comma-separated list (RFC 9110 section 11.6.1): an auth-param of the
 # challenge before it, or a scheme that starts a challenge, alone or followed by a token68 or by
 # its first auth-param. Empty elements are allowed, as in every list of section 5.6.1.
-_ELEMENT = re.compile(rf"""
+_ELEMENT = re.compile(
+    rf"""
     \s*(?:
         (?P<name>{_TOKEN})\s*=\s*(?P<value>{_TOKEN}|{_QUOTED})
       | (?P<scheme>{_TOKEN})
         (?:\s+(?:(?P<first_name>{_TOKEN})\s*=\s*(?P<first_value>{_TOKEN}|{_QUOTED}) | {_TOKEN68}))?
     )?
-    \s*(?:,|\Z)""", re.VERBOSE)
+    \s*(?:,|\Z)""",
+    re.VERBOSE,
+)
 
 
 def offers_bearer(challenges: str) -> bool:

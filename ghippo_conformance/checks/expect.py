@@ -24,12 +24,13 @@ def that(condition: Any, message: str, *exchanges: Exchange) -> None:
 def status(exchange: Exchange, expected: int | Collection[int], what: str) -> None:
     __tracebackhide__ = True
     allowed = {expected} if isinstance(expected, int) else set(expected)
-    that(exchange.status in allowed, f"expected {statuses_in_words(allowed)} for {what}, got {exchange.status}",
-         exchange)
+    that(
+        exchange.status in allowed, f"expected {statuses_in_words(allowed)} for {what}, got {exchange.status}", exchange
+    )
 
 
 def statuses_in_words(allowed: Collection[int]) -> str:
-    """"200 or a 4xx", not a hundred numbers: a whole class of statuses is named as one."""
+    """ "200 or a 4xx", not a hundred numbers: a whole class of statuses is named as one."""
     allowed = set(allowed)
     whole = sorted(c for c in {code // 100 for code in allowed} if allowed >= set(range(c * 100, c * 100 + 100)))
     single = sorted(code for code in allowed if code // 100 not in whole)
@@ -46,8 +47,7 @@ def json_body(exchange: Exchange, what: str) -> Any:
 def conforms(instance: Any, schema: str, what: str, *exchanges: Exchange) -> None:
     __tracebackhide__ = True
     problems = schemas.errors(instance, schema)
-    that(not problems, f"{what} does not match schemas/{schema}.json: {'; '.join(problems[:3])}",
-         *exchanges)
+    that(not problems, f"{what} does not match schemas/{schema}.json: {'; '.join(problems[:3])}", *exchanges)
 
 
 def error_body(exchange: Exchange, what: str) -> dict:

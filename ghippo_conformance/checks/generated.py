@@ -19,8 +19,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis import GenerationMode
 from schemathesis.core import NOT_SET
 
-from ghippo_conformance.target.http import Api, Exchange
 from ghippo_conformance.checks.schemas import OPENAPI
+from ghippo_conformance.target.http import Api, Exchange
 
 READ_ONLY_OPERATIONS = ["Users_ListUsers", "Account_GetUser", "Account_ListAccessTokens", "Openapi_Certs"]
 EXAMPLES_PER_OPERATION = 12
@@ -58,6 +58,10 @@ def keep_hypothesis_cache_out_of_working_directory() -> None:
 
 
 def send(api: Api, case: Any, bearer: str) -> Exchange:
-    return api.send(case.method, case.formatted_path, params=case.query or None,
-                    json_body=None if case.body is NOT_SET else case.body, bearer=bearer)
-
+    return api.send(
+        case.method,
+        case.formatted_path,
+        params=case.query or None,
+        json_body=None if case.body is NOT_SET else case.body,
+        bearer=bearer,
+    )

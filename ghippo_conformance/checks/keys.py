@@ -7,7 +7,7 @@ exactly those. Keys the user held before the run are never touched.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ghippo_conformance.target.http import Api, Exchange
@@ -17,7 +17,7 @@ from ghippo_conformance.target.profile import Section
 def expired_at(profile: Section, epoch_s: float) -> str:
     """An expiredAt value in the profile's format."""
     if profile.keys.expired_at_format == "rfc3339":
-        return datetime.fromtimestamp(epoch_s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(int(epoch_s))
 
 
@@ -55,8 +55,7 @@ class KeyLedger:
         body = {"name": name, "expiredAt": ""}
         if expires_in_s is not None:
             body["expiredAt"] = expired_at(self._profile, time.time() + expires_in_s)
-        exchange = self._api.send("POST", self._profile.paths.create_key, json_body=body,
-                                  bearer=self._bearer)
+        exchange = self._api.send("POST", self._profile.paths.create_key, json_body=body, bearer=self._bearer)
         self.adopt(exchange, name)
         return exchange
 
@@ -67,8 +66,7 @@ class KeyLedger:
             self.created[body["id"]] = name
 
     def delete(self, key_id: str) -> Exchange:
-        exchange = self._api.send("DELETE", self._profile.paths.delete_key.format(id=key_id),
-                                  bearer=self._bearer)
+        exchange = self._api.send("DELETE", self._profile.paths.delete_key.format(id=key_id), bearer=self._bearer)
         if exchange.status < 300:
             self.created.pop(key_id, None)
         return exchange

@@ -55,7 +55,10 @@ def walk(api: Api, profile: Section, bearer: str, page_size: int) -> Walk:
         exchange = api.get(profile.paths.users, params={"page": page, "pageSize": page_size}, bearer=bearer)
         items = items_of(exchange)
         if exchange.status != 200 or not items:
-            result.complete, result.ended = exchange.status == 200, f"page {page} answered {exchange.status} with no users"
+            result.complete, result.ended = (
+                exchange.status == 200,
+                f"page {page} answered {exchange.status} with no users",
+            )
             return result
         result.pages.append(exchange)
         ids = {user_id(user) for user in items}

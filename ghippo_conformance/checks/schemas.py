@@ -34,9 +34,7 @@ def validator(schema: str | Mapping) -> Draft202012Validator:
     """A format-checking validator for a schema file stem ("user-list") or an inline schema."""
     if isinstance(schema, str):
         schema = _registry().contents(f"{BASE_URI}{schema}.json")
-    return Draft202012Validator(
-        schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
+    return Draft202012Validator(schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def errors(instance: object, schema: str | Mapping) -> list[str]:

@@ -104,8 +104,13 @@ def verify_with_jwks(token: str, jwks: dict[str, Any], algorithms: list[str]) ->
             jwt.PyJWK(matching[0]).key,
             algorithms=algorithms,
             # The signature only: the claims are TOKEN-CLAIMS' concern.
-            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False, "verify_aud": False,
-                     "verify_iss": False},
+            options={
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "verify_aud": False,
+                "verify_iss": False,
+            },
         )
     except jwt.PyJWTError as error:
         return f"signature does not verify with kid {kid!r}: {error}"

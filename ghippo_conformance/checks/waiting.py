@@ -14,8 +14,9 @@ class Settled:
     checks: int
 
 
-def until_it_holds(check: Callable[[], bool], *, consecutive: int = 2, within_s: float = 10.0,
-                   interval_s: float = 0.25) -> Settled:
+def until_it_holds(
+    check: Callable[[], bool], *, consecutive: int = 2, within_s: float = 10.0, interval_s: float = 0.25
+) -> Settled:
     """Poll `check` until it holds on `consecutive` checks in a row, or `within_s` has passed.
 
     A flapping result (holds, fails, holds) restarts the count instead of passing."""

@@ -45,5 +45,6 @@ def sweep(ledger: KeyLedger, pattern: re.Pattern[str]) -> Sweep:
         if answer.status < 300:
             result.kept_after_success.append(
                 f"the delete of key {label} answered {answer.status}, and the key list still shows it\n"
-                f"{answer.evidence()}")
+                f"{answer.evidence()}"
+            )
     return result

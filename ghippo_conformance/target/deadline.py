@@ -60,10 +60,12 @@ class _Stream(httpcore.NetworkStream):
     def close(self) -> None:
         self._stream.close()
 
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
-        secured = self._stream.start_tls(ssl_context, server_hostname,
-                                         self._deadline.left(timeout, httpcore.ConnectTimeout))
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        secured = self._stream.start_tls(
+            ssl_context, server_hostname, self._deadline.left(timeout, httpcore.ConnectTimeout)
+        )
         return _Stream(secured, self._deadline)
 
     def get_extra_info(self, info: str) -> Any:
@@ -74,10 +76,17 @@ class _Backend(httpcore.NetworkBackend):
     def __init__(self, deadline: Deadline) -> None:
         self._backend, self._deadline = httpcore.SyncBackend(), deadline
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        stream = self._backend.connect_tcp(host, port, self._deadline.left(timeout, httpcore.ConnectTimeout),
-                                           local_address, socket_options)
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(
+            host, port, self._deadline.left(timeout, httpcore.ConnectTimeout), local_address, socket_options
+        )
         return _Stream(stream, self._deadline)
 
     def sleep(self, seconds: float) -> None:
@@ -93,6 +102,9 @@ class DeadlineTransport(httpx.HTTPTransport):
 
     def __init__(self, deadline: Deadline, verify: bool | str) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify), max_connections=_LIMITS.max_connections,
-            max_keepalive_connections=_LIMITS.max_keepalive_connections, keepalive_expiry=_LIMITS.keepalive_expiry,
-            network_backend=_Backend(deadline))
+            ssl_context=httpx.create_ssl_context(verify=verify),
+            max_connections=_LIMITS.max_connections,
+            max_keepalive_connections=_LIMITS.max_keepalive_connections,
+            keepalive_expiry=_LIMITS.keepalive_expiry,
+            network_backend=_Backend(deadline),
+        )

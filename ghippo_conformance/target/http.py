@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -76,7 +76,7 @@ def _is_rate_limiting(response: httpx.Response) -> bool:
 class Exchange:
     method: str
     url: str
-    request_headers: dict[str, str]
+    request_headers: list[tuple[str, str]]  # in the order sent; a name may repeat
     request_body: Any
     response: httpx.Response
     redact: Redactor = field(repr=False)
@@ -112,9 +112,9 @@ class Exchange:
         return inert(self.redact(f"  sent: {sent}\n  got:  {got} {body}"))
 
 
-def _sent(method: str, url: str, headers: dict[str, str], body: Any) -> str:
+def _sent(method: str, url: str, headers: list[tuple[str, str]], body: Any) -> str:
     """A request as evidence shows it (before redaction)."""
-    listed = "; ".join(f"{k}: {v}" for k, v in headers.items())
+    listed = "; ".join(f"{k}: {v}" for k, v in headers)
     sent = f"{method} {url}" + (f" [{listed}]" if listed else "")
     return sent + (f" body={json.dumps(body)}" if body is not None else "")
 
@@ -126,7 +126,7 @@ def _read_at_most(response: httpx.Response, limit: int) -> bytes:
     for chunk in response.iter_bytes():
         body += chunk
         if len(body) > limit:
-            del body[limit + 1:]
+            del body[limit + 1 :]
             break
     return bytes(body)
 
@@ -149,8 +149,9 @@ class Api:
         self._deadline = Deadline()
         # A redirect is an answer the tests judge, never followed: the credentials stay with the
         # base URL's origin. No environment settings either: no proxy, no .netrc credentials.
-        self._client = httpx.Client(transport=DeadlineTransport(self._deadline, verify), follow_redirects=False,
-                                    trust_env=False)
+        self._client = httpx.Client(
+            transport=DeadlineTransport(self._deadline, verify), follow_redirects=False, trust_env=False
+        )
         self._timeout = timeout
         self._max_body_mib = max_body_mib
         self._min_interval = 1.0 / max_rps if max_rps else 0.0
@@ -173,21 +174,24 @@ class Api:
         json_body: Any = None,
         bearer: str | None = None,
         authorization: str | None = None,
+        headers: Sequence[tuple[str, str]] = (),
     ) -> Exchange:
-        """Send one request; `bearer` sets `Authorization: Bearer …`, `authorization` sets it verbatim."""
-        headers = {}
-        if bearer is not None:
-            headers["Authorization"] = f"Bearer {bearer}"
-        if authorization is not None:
-            headers["Authorization"] = authorization
+        """Send one request; `bearer` sets `Authorization: Bearer …`, `authorization` sets it verbatim,
+        `headers` adds (name, value) pairs as given, a name repeated if it is listed twice."""
+        if bearer is not None and authorization is None:
+            authorization = f"Bearer {bearer}"
+        headers = [*([("Authorization", authorization)] if authorization is not None else []), *headers]
         if self.stopped_answering_at and not self._last_chance:
-            raise StoppedAnswering(f"the deployment stopped answering at {self.stopped_answering_at} "
-                                   f"({STOP_AFTER} requests in a row got no answer); this request was not sent")
+            raise StoppedAnswering(
+                f"the deployment stopped answering at {self.stopped_answering_at} "
+                f"({STOP_AFTER} requests in a row got no answer); this request was not sent"
+            )
         self._pace()
         if method != "GET":
             self.state_changes.append((method, path))
-        request = self._client.build_request(method, self.base_url + path, params=params, json=json_body,
-                                             headers=headers)
+        request = self._client.build_request(
+            method, self.base_url + path, params=params, json=json_body, headers=headers
+        )
         sent, deadline_s = _sent(method, str(request.url), headers, json_body), self._deadline_s()
         try:
             response = self._exchange(request, deadline_s)
@@ -200,14 +204,20 @@ class Api:
         self.request_count += 1
         if len(response.content) > self._max_body_mib * _MIB:
             first = response.content[:_FIRST_BYTES].decode("utf-8", "replace")
-            raise BodyTooLarge(inert(self.redact(f"body larger than {self._max_body_mib} MiB; first bytes "
-                                                 f"{first!r}…\n  sent: {sent}")), request=request)
+            raise BodyTooLarge(
+                inert(
+                    self.redact(f"body larger than {self._max_body_mib} MiB; first bytes {first!r}…\n  sent: {sent}")
+                ),
+                request=request,
+            )
         if _is_rate_limiting(response):
-            raise RateLimited(f"rate limited: the deployment answered 429 to {method} {path}; lower --max-rps "
-                              f"(now {1 / self._min_interval if self._min_interval else 'unlimited'} per process)")
+            raise RateLimited(
+                f"rate limited: the deployment answered 429 to {method} {path}; lower --max-rps "
+                f"(now {1 / self._min_interval if self._min_interval else 'unlimited'} per process)"
+            )
         self._register_secrets(response)
         exchange = Exchange(method, str(response.request.url), headers, json_body, response, self.redact)
-        self.recent = [*self.recent[-(_KEPT_EXCHANGES - 1):], exchange]
+        self.recent = [*self.recent[-(_KEPT_EXCHANGES - 1) :], exchange]
         return exchange
 
     def hurry(self) -> None:
@@ -242,8 +252,9 @@ class Api:
         response._content = body
         return response
 
-    def _unanswered(self, error: httpx.TransportError, request: httpx.Request, sent: str,
-                    deadline_s: float) -> httpx.TransportError:
+    def _unanswered(
+        self, error: httpx.TransportError, request: httpx.Request, sent: str, deadline_s: float
+    ) -> httpx.TransportError:
         """The same error, saying what was sent; counted towards the deployment's stopping to answer."""
         self._failures_in_a_row += 1
         self._last_chance = False

@@ -67,9 +67,7 @@ def credentials_for(profile: Section, settings: Settings) -> Credentials:
             )
         return Credentials(ak=settings.ak, sk=settings.sk)
     if not settings.access_key:
-        raise MissingCredentials(
-            f"profile {profile.name} uses access keys: pass --access-key (or GHIPPO_ACCESS_KEY)"
-        )
+        raise MissingCredentials(f"profile {profile.name} uses access keys: pass --access-key (or GHIPPO_ACCESS_KEY)")
     return Credentials(access_key=settings.access_key)
 
 
@@ -90,13 +88,17 @@ def _call(api: Api, path: str, **kwargs) -> Exchange:
     except httpx.TimeoutException:
         raise PreflightError(
             f"{where} did not answer within the request timeout; check --base-url, the network, "
-            "or raise --request-timeout", UNREACHABLE) from None
+            "or raise --request-timeout",
+            UNREACHABLE,
+        ) from None
     except httpx.TransportError as error:
         cause = str(error).splitlines()[0]  # the sentence names the URL; the evidence's "sent:" line is not needed
         if _is_tls(error):
             raise PreflightError(
                 f"the TLS handshake with {api.base_url} failed ({cause}); if the deployment speaks "
-                "plain HTTP use an http:// URL, else pass --ca-bundle or --insecure", TLS_FAILURE) from None
+                "plain HTTP use an http:// URL, else pass --ca-bundle or --insecure",
+                TLS_FAILURE,
+            ) from None
         raise PreflightError(f"cannot reach {where} ({cause}); check --base-url", UNREACHABLE) from None
 
 
@@ -111,7 +113,8 @@ def _require_api(exchange: Exchange, what: str, *, json_body: bool) -> None:
         raise PreflightError(
             f"{exchange.url} answered {exchange.status} {content_type or 'without a content type'} "
             f"for {what}: this is not a Ghippo API; check --base-url and the profile's paths",
-            NOT_GHIPPO)
+            NOT_GHIPPO,
+        )
 
 
 def obtain_bearer(api: Api, profile: Section, credentials: Credentials) -> Bearer:
@@ -127,10 +130,16 @@ def obtain_bearer(api: Api, profile: Section, credentials: Credentials) -> Beare
     if 400 <= exchange.status < 500:
         raise PreflightError(
             f"the deployment refused the AK/SK pair ({exchange.status} at {path}); check --ak and --sk",
-            CREDENTIALS_REFUSED)
+            CREDENTIALS_REFUSED,
+        )
     if exchange.status != 200 or not isinstance(token, str) or not token:
-        return Bearer(None, f"the token endpoint gave no usable token for the session's pair ({exchange.status} "
-                            f"at {path}; TOKEN-ISSUE and SCHEMA-TOKEN say why)", path, notices)
+        return Bearer(
+            None,
+            f"the token endpoint gave no usable token for the session's pair ({exchange.status} "
+            f"at {path}; TOKEN-ISSUE and SCHEMA-TOKEN say why)",
+            path,
+            notices,
+        )
     api.redact.add(token)
     return Bearer(token, None, path, notices)
 
@@ -146,13 +155,20 @@ def _token_endpoint(api: Api, profile: Section, pair: dict[str, str]) -> tuple[s
             continue
         other_answer = _call(api, other, params=pair)
         if other_answer.status != 404 and isinstance(other_answer.json(), dict):
-            return other, other_answer, [
-                f"the profile's token path {profile.paths.token} answered 404; the run uses the other documented "
-                f"path {other} (--profile-set paths.token={other} says so up front)"]
+            return (
+                other,
+                other_answer,
+                [
+                    f"the profile's token path {profile.paths.token} answered 404; the run uses the other documented "
+                    f"path {other} (--profile-set paths.token={other} says so up front)"
+                ],
+            )
     raise PreflightError(
         f"{answer.url.split('?')[0]} answered 404: no token endpoint there, nor at the other documented path; "
         "set the profile's paths.token (--profile-set paths.token=…), or choose an access-key profile if this "
-        "deployment runs Ghippo v0.14 or later", NOT_GHIPPO)
+        "deployment runs Ghippo v0.14 or later",
+        NOT_GHIPPO,
+    )
 
 
 def check(api: Api, profile: Section, credentials: Credentials) -> Bearer:
@@ -166,16 +182,28 @@ def check(api: Api, profile: Section, credentials: Credentials) -> Bearer:
         if credentials.access_key:
             raise PreflightError(
                 f"the deployment refused the access key ({listed.status} on {profile.paths.users}); "
-                "check the credentials and that the user may list users", CREDENTIALS_REFUSED)
+                "check the credentials and that the user may list users",
+                CREDENTIALS_REFUSED,
+            )
         # The pair was accepted: refusing the token it bought is the deployment's fault (TOKEN-USABLE).
-        return replace(bearer, token=None, problem=f"the deployment refused the token it issued for the session's "
-                                                   f"pair ({listed.status} on {profile.paths.users}; TOKEN-USABLE "
-                                                   "says why)")
+        return replace(
+            bearer,
+            token=None,
+            problem=f"the deployment refused the token it issued for the session's "
+            f"pair ({listed.status} on {profile.paths.users}; TOKEN-USABLE "
+            "says why)",
+        )
     # Any other answer is the tests' to judge: a 400 for a query this check chose, say.
     _require_api(listed, "the users list with credentials", json_body=True)
     return bearer
 
 
 def new_api(settings: Settings, base_url: str, redactor: Redactor) -> Api:
-    return Api(base_url, redactor, verify=settings.verify, timeout=settings.request_timeout,
-               max_rps=settings.max_rps, max_body_mib=settings.max_body_mib)
+    return Api(
+        base_url,
+        redactor,
+        verify=settings.verify,
+        timeout=settings.request_timeout,
+        max_rps=settings.max_rps,
+        max_body_mib=settings.max_body_mib,
+    )

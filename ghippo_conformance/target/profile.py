@@ -96,8 +96,10 @@ def _read_extended(location: Path, extended_by: tuple[Path, ...] = ()) -> dict[s
         raise ProfileError(f"profile {location}: extends must be a profile name or path, got {base!r}")
     found = _find(base, location.parent)
     if found is None:
-        raise ProfileError(f"profile {location} extends {base!r}, which is neither a built-in profile "
-                           f"({', '.join(builtin_names())}) nor a file beside it")
+        raise ProfileError(
+            f"profile {location} extends {base!r}, which is neither a built-in profile "
+            f"({', '.join(builtin_names())}) nor a file beside it"
+        )
     return _merged(_read_extended(found, (*extended_by, location.resolve())), data)
 
 

@@ -10,8 +10,8 @@ from collections import Counter
 
 import pytest
 
-from ghippo_conformance.target import cleanup
 from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
+from ghippo_conformance.target import cleanup
 from ghippo_conformance.target.http import Api
 from ghippo_conformance.target.session import Target
 from ghippo_conformance.target.settings import Settings
@@ -67,8 +67,10 @@ def group_and_filter(config: pytest.Config, settings: Settings, items: list[pyte
         return []
     covered = {requirement_of(item) for item in left_out}
     still_checked = covered & {requirement_of(item) for item in items}
-    note = (f"read-only: left out {len(left_out)} tests that create, change or delete keys; "
-            f"unchecked: {', '.join(sorted(covered - still_checked)) or 'none'}")
+    note = (
+        f"read-only: left out {len(left_out)} tests that create, change or delete keys; "
+        f"unchecked: {', '.join(sorted(covered - still_checked)) or 'none'}"
+    )
     if still_checked:
         note += f"; checked only in part (their other cases ran): {', '.join(sorted(still_checked))}"
     return [note]
@@ -92,10 +94,12 @@ def keys_at_start(target: Target) -> dict[str, str] | None:
 
 def planned_requests(target: Target) -> list[str]:
     """The state-changing requests of a dry run, by endpoint, with how often each was sent."""
-    templates = [(re.compile("^" + re.escape(path).replace(r"\{id\}", "[^/]+") + "$"), path)
-                 for path in target.profile.paths.as_dict().values()]
+    templates = [
+        (re.compile("^" + re.escape(path).replace(r"\{id\}", "[^/]+") + "$"), path)
+        for path in target.profile.paths.as_dict().values()
+    ]
     counted = Counter(
         f"{method} {next((template for pattern, template in templates if pattern.match(path)), path)}"
-        for method, path in target.api.state_changes)
+        for method, path in target.api.state_changes
+    )
     return [f"{count} x {request}" for request, count in sorted(counted.items())]
-

@@ -71,8 +71,17 @@ def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] 
         if embedded:
             embedded.stop()
         raise
-    return Target(base_url, with_token_path(profile, bearer.token_path), credentials, api, bearer.token, run_id,
-                  embedded, bearer.problem, bearer.notices)
+    return Target(
+        base_url,
+        with_token_path(profile, bearer.token_path),
+        credentials,
+        api,
+        bearer.token,
+        run_id,
+        embedded,
+        bearer.problem,
+        bearer.notices,
+    )
 
 
 def with_token_path(profile: Section, token_path: str | None) -> Section:
@@ -86,8 +95,12 @@ def with_token_path(profile: Section, token_path: str | None) -> Section:
 def shareable(target: Target) -> dict[str, Any]:
     """What an xdist worker needs to reach the same deployment (plain data: it crosses processes)."""
     credentials = {k: v for k, v in vars(target.credentials).items() if v is not None}
-    return {"base_url": target.base_url, "credentials": credentials, "run_id": target.run_id,
-            "token_path": target.profile.get("paths", {}).get("token")}
+    return {
+        "base_url": target.base_url,
+        "credentials": credentials,
+        "run_id": target.run_id,
+        "token_path": target.profile.get("paths", {}).get("token"),
+    }
 
 
 def close(target: Target) -> None:

@@ -58,36 +58,71 @@ def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("ghippo", "Ghippo access-key API conformance")
     for flag, env, text in _STRING_OPTIONS:
         group.addoption(flag, default=None, help=f"{text} [env {env}]")
-    group.addoption("--profile-set", action="append", default=[], metavar="KEY=VALUE",
-                    help="override one profile value, e.g. paths.token=/api/v1/cube/key/token")
+    group.addoption(
+        "--profile-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one profile value, e.g. paths.token=/api/v1/cube/key/token",
+    )
     group.addoption("--insecure", action="store_true", help="do not verify TLS certificates")
-    group.addoption("--request-timeout", type=float, default=10.0, metavar="S",
-                    help="per-request timeout in seconds (default 10)")
-    group.addoption("--max-body-mib", type=int, default=DEFAULT_MAX_BODY_MIB, metavar="N",
-                    help=f"read at most N MiB of a response body, counted after decompression; a longer "
-                         f"body fails the check that asked for it (default {DEFAULT_MAX_BODY_MIB})")
-    group.addoption("--max-rps", type=float, default=None, metavar="N",
-                    help=f"at most N requests per second per process, 0 for no limit (default "
-                         f"{GENTLE_RPS:g} against --base-url, none against the embedded reference)")
-    group.addoption("--conformance-report", default=None, metavar="PATH",
-                    help="write the JSON conformance report to PATH")
-    group.addoption("--summary-md", default=None, metavar="PATH",
-                    help="write the requirement matrix as Markdown to PATH (a CI job summary)")
-    group.addoption("--waivers", default=None, metavar="FILE",
-                    help="TOML file of waived failures, each with a reason, an owner and an expiry")
-    group.addoption("--baseline", default=None, metavar="PREVIOUS.json",
-                    help="an earlier conformance report: a requirement that passed there and fails now "
-                         "fails the run")
-    group.addoption("--certify", action="store_true",
-                    help="certification run: a skipped or waived MUST fails the run too")
-    group.addoption("--read-only", action="store_true",
-                    help="leave out every test that creates, changes or deletes anything")
-    group.addoption("--dry-run", action="store_true",
-                    help="send nothing to the deployment: run against the embedded reference and list "
-                         "every state-changing request the run would make")
-    group.addoption("--cleanup", action="store_true",
-                    help="delete the keys earlier interrupted runs left behind (by their name), list "
-                         "them, and run no test")
+    group.addoption(
+        "--request-timeout", type=float, default=10.0, metavar="S", help="per-request timeout in seconds (default 10)"
+    )
+    group.addoption(
+        "--max-body-mib",
+        type=int,
+        default=DEFAULT_MAX_BODY_MIB,
+        metavar="N",
+        help=f"read at most N MiB of a response body, counted after decompression; a longer "
+        f"body fails the check that asked for it (default {DEFAULT_MAX_BODY_MIB})",
+    )
+    group.addoption(
+        "--max-rps",
+        type=float,
+        default=None,
+        metavar="N",
+        help=f"at most N requests per second per process, 0 for no limit (default "
+        f"{GENTLE_RPS:g} against --base-url, none against the embedded reference)",
+    )
+    group.addoption(
+        "--conformance-report", default=None, metavar="PATH", help="write the JSON conformance report to PATH"
+    )
+    group.addoption(
+        "--summary-md",
+        default=None,
+        metavar="PATH",
+        help="write the requirement matrix as Markdown to PATH (a CI job summary)",
+    )
+    group.addoption(
+        "--waivers",
+        default=None,
+        metavar="FILE",
+        help="TOML file of waived failures, each with a reason, an owner and an expiry",
+    )
+    group.addoption(
+        "--baseline",
+        default=None,
+        metavar="PREVIOUS.json",
+        help="an earlier conformance report: a requirement that passed there and fails now fails the run",
+    )
+    group.addoption(
+        "--certify", action="store_true", help="certification run: a skipped or waived MUST fails the run too"
+    )
+    group.addoption(
+        "--read-only", action="store_true", help="leave out every test that creates, changes or deletes anything"
+    )
+    group.addoption(
+        "--dry-run",
+        action="store_true",
+        help="send nothing to the deployment: run against the embedded reference and list "
+        "every state-changing request the run would make",
+    )
+    group.addoption(
+        "--cleanup",
+        action="store_true",
+        help="delete the keys earlier interrupted runs left behind (by their name), list them, and run no test",
+    )
     # --strict is pytest's own flag (strict markers and config); the suite reads it too: with it,
     # a failed SHOULD also fails the run.
 

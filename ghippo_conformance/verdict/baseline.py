@@ -45,8 +45,10 @@ def load(path: str) -> Baseline:
         raise BaselineError(f"baseline {path} is not JSON ({error})") from None
     problems = schemas.errors(report, "conformance-report")
     if problems:
-        raise BaselineError(f"baseline {path} is not a conformance report of this suite ({problems[0]}); "
-                            "pass a file written by --conformance-report")
+        raise BaselineError(
+            f"baseline {path} is not a conformance report of this suite ({problems[0]}); "
+            "pass a file written by --conformance-report"
+        )
     return Baseline(path, report["started"], {r["id"]: r["outcome"] for r in report["requirements"]})
 
 

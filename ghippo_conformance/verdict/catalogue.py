@@ -80,8 +80,9 @@ def read(path: Path) -> Catalogue:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise CatalogueError(f"{shown} is not valid TOML: {error}") from None
-    found = cases.row_problems(shown, data, ROWS, schemas.validator("requirements").iter_errors(data),
-                               row_noun="requirement")
+    found = cases.row_problems(
+        shown, data, ROWS, schemas.validator("requirements").iter_errors(data), row_noun="requirement"
+    )
     found = found or cases.duplicate_ids(shown, data[ROWS], row_noun="requirement")
     if found:
         raise CatalogueError(found[0])
@@ -89,5 +90,6 @@ def read(path: Path) -> Catalogue:
 
 
 def _requirement(row: dict) -> Requirement:
-    return Requirement(**{**row, "level": Level(row["level"]), "flows": tuple(row["flows"]),
-                          "needs": tuple(row.get("needs", ()))})
+    return Requirement(
+        **{**row, "level": Level(row["level"]), "flows": tuple(row["flows"]), "needs": tuple(row.get("needs", ()))}
+    )

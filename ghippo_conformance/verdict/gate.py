@@ -5,7 +5,8 @@ skipped or waived MUST, when a requirement regressed from the baseline, when a w
 went stale, or when the run left keys on the deployment or could not check that it left none.
 Otherwise it is `incomplete` when the run did not run its tests to the end, and `pass` only when
 it did. A deployment that stopped answering makes the run `incomplete` whatever failed: most of its
-failures are requests it left unanswered, and the run is to be repeated before anyone acts on it. Each of these is one sentence in `reasons`; the exit status follows the verdict.
+failures are requests it left unanswered, and the run is to be repeated before anyone acts on it.
+Each of these is one sentence in `reasons`; the exit status follows the verdict.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from ghippo_conformance.verdict import baseline as baseline_module, waivers as waivers_module
+from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.verdict import baseline as baseline_module
+from ghippo_conformance.verdict import waivers as waivers_module
 from ghippo_conformance.verdict.baseline import Baseline, Comparison
 from ghippo_conformance.verdict.catalogue import Catalogue
 from ghippo_conformance.verdict.outcomes import Outcome, RequirementResult, Results, Verdict
-from ghippo_conformance.target.settings import Settings
 from ghippo_conformance.verdict.waivers import Waiver, WaiverUse
 
 
@@ -67,18 +69,23 @@ class Conclusion:
     reasons: list[str]
 
 
-def conclude(results: Results, catalogue: Catalogue, inputs: Inputs, *, today: datetime.date,
-             aftermath: Aftermath = Aftermath()) -> Conclusion:
+def conclude(
+    results: Results, catalogue: Catalogue, inputs: Inputs, *, today: datetime.date, aftermath: Aftermath = Aftermath()
+) -> Conclusion:
     uses = waivers_module.apply(inputs.waivers, results, today=today, path=inputs.waiver_file)
     table = results.by_requirement(catalogue)
     comparison = baseline_module.compare(inputs.baseline, table) if inputs.baseline else None
     reasons = [
         *_requirement_reasons(table, strict=inputs.strict, certify=inputs.certify),
-        *(f"{rid} regressed: it passed in the baseline {inputs.baseline.path} and fails now"
-          for rid in (comparison.regressions if comparison else ())),
+        *(
+            f"{rid} regressed: it passed in the baseline {inputs.baseline.path} and fails now"
+            for rid in (comparison.regressions if comparison else ())
+        ),
         *(use.problem for use in uses if use.problem),
-        *(f"{failure}: a failure outside any requirement, so the run cannot vouch for the deployment"
-          for failure in results.unattributed),
+        *(
+            f"{failure}: a failure outside any requirement, so the run cannot vouch for the deployment"
+            for failure in results.unattributed
+        ),
         *_aftermath_reasons(aftermath),
     ]
     if aftermath.stopped_answering:
@@ -94,13 +101,17 @@ def _aftermath_reasons(aftermath: Aftermath):
     if aftermath.bearer_problem:
         yield f"{aftermath.bearer_problem}; every test that needs the session's bearer was skipped"
     if aftermath.leftovers:
-        yield (f"the run left {len(aftermath.leftovers)} key(s) of its own on the deployment, remove them by hand: "
-               f"{', '.join(aftermath.leftovers)}")
+        yield (
+            f"the run left {len(aftermath.leftovers)} key(s) of its own on the deployment, remove them by hand: "
+            f"{', '.join(aftermath.leftovers)}"
+        )
     if aftermath.sweep_error:
         yield aftermath.sweep_error
     if aftermath.vanished:
-        yield (f"keys of the user's that this run did not create vanished while it ran: {', '.join(aftermath.vanished)}; "
-               "the run deletes only keys named after its run id, so the deployment removed them")
+        yield (
+            f"keys of the user's that this run did not create vanished while it ran: {', '.join(aftermath.vanished)}; "
+            "the run deletes only keys named after its run id, so the deployment removed them"
+        )
 
 
 def _requirement_reasons(table: dict[str, RequirementResult], *, strict: bool, certify: bool):

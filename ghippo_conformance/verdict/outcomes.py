@@ -10,7 +10,6 @@ import pytest
 from ghippo_conformance.verdict.catalogue import Catalogue, Requirement
 
 
-
 class Outcome(StrEnum):
     """What became of a test, and of a requirement (the most telling outcome of its tests)."""
 
@@ -127,8 +126,7 @@ class Results:
             outcomes = {t.outcome for t in tests}
             outcome = next((o for o in _PRECEDENCE if o in outcomes), Outcome.SKIPPED)
             reason = next((t.reason for t in tests if t.outcome == outcome and t.reason), "")
-            table[requirement.id] = RequirementResult(requirement, tests, outcome,
-                                                      reason if tests else NOT_RUN)
+            table[requirement.id] = RequirementResult(requirement, tests, outcome, reason if tests else NOT_RUN)
         return table
 
 

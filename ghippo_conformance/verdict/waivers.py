@@ -67,13 +67,17 @@ def load(path: str, catalogue: Catalogue) -> list[Waiver]:
         data = {**data, "waiver": [_dates_as_text(e) if isinstance(e, dict) else e for e in entries]}
     problems = schemas.errors(data, "waivers")
     if problems:
-        raise WaiverError(f"waiver file {path} is invalid ({problems[0]}): each [[waiver]] needs "
-                          "requirement, reason, owner and expires (a date such as 2027-01-31)")
+        raise WaiverError(
+            f"waiver file {path} is invalid ({problems[0]}): each [[waiver]] needs "
+            "requirement, reason, owner and expires (a date such as 2027-01-31)"
+        )
     waivers = []
     for entry in data.get("waiver", []):
         if entry["requirement"] not in catalogue:
-            raise WaiverError(f"waiver file {path} names requirement {entry['requirement']!r}, "
-                              "which is not in suites/requirements.toml")
+            raise WaiverError(
+                f"waiver file {path} names requirement {entry['requirement']!r}, "
+                "which is not in suites/requirements.toml"
+            )
         waivers.append(Waiver(**{**entry, "expires": datetime.date.fromisoformat(entry["expires"])}))
     return waivers
 
@@ -86,9 +90,14 @@ def apply(waivers: list[Waiver], results: Results, *, today: datetime.date, path
 def _apply_one(waiver: Waiver, results: Results, today: datetime.date, path: str) -> WaiverUse:
     covered = [t for t in results.of(waiver.requirement) if waiver.covers(t.nodeid)]
     if waiver.expires < today:
-        return WaiverUse(waiver, EXPIRED, problem=(
-            f"the waiver for {waiver.label} (owner {waiver.owner}) expired on {waiver.expires}: "
-            f"remove it from {path}, and fix the failure or agree a new waiver"))
+        return WaiverUse(
+            waiver,
+            EXPIRED,
+            problem=(
+                f"the waiver for {waiver.label} (owner {waiver.owner}) expired on {waiver.expires}: "
+                f"remove it from {path}, and fix the failure or agree a new waiver"
+            ),
+        )
     failing = [t for t in covered if t.outcome in (Outcome.FAILED, Outcome.WAIVED)]
     for test in failing:
         test.outcome = Outcome.WAIVED
@@ -96,7 +105,12 @@ def _apply_one(waiver: Waiver, results: Results, today: datetime.date, path: str
     if failing:
         return WaiverUse(waiver, APPLIED, [t.nodeid for t in failing])
     if any(t.outcome == Outcome.PASSED for t in covered):
-        return WaiverUse(waiver, STALE, problem=(
-            f"the waiver for {waiver.label} (owner {waiver.owner}) is stale: it passes now; "
-            f"remove the waiver from {path}"))
+        return WaiverUse(
+            waiver,
+            STALE,
+            problem=(
+                f"the waiver for {waiver.label} (owner {waiver.owner}) is stale: it passes now; "
+                f"remove the waiver from {path}"
+            ),
+        )
     return WaiverUse(waiver, UNUSED)
