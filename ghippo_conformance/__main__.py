@@ -1,14 +1,57 @@
-"""`ghippo-conformance [pytest options]`: the installed suite, run without a checkout."""
+"""`ghippo-conformance [options] [pytest options]`: the installed suite, run without a checkout."""
 
+import argparse
 import os
 import sys
+from types import SimpleNamespace
 
 import pytest
 
+from ghippo_conformance import __version__
 from ghippo_conformance.checks import paths
+from ghippo_conformance.target.settings import add_options
+from ghippo_conformance.verdict import catalogue
+
+# pytest's own help, which lists every pytest option after the suite's.
+PYTEST_HELP = "--help-pytest"
+
+
+def suite_help() -> str:
+    """The suite's usage and options, as the plugin declares them (settings.add_options), before pytest's."""
+    parser = argparse.ArgumentParser(
+        prog="ghippo-conformance",
+        usage="%(prog)s [options] [pytest options]",
+        description="Run the Ghippo access-key API conformance suite against a deployment (--base-url), "
+        "or against the embedded reference when none is given.",
+        epilog=f"pytest's own options work too (-k, -m, -x, -n N, --junitxml PATH, --html PATH, ...): "
+        f"%(prog)s {PYTEST_HELP} lists them. Exit codes and reports: see the README.",
+        add_help=False,
+    )
+    # add_options speaks pytest's parser (getgroup, addoption); argparse takes the same arguments.
+    add_options(
+        SimpleNamespace(
+            getgroup=lambda name, description: SimpleNamespace(
+                addoption=parser.add_argument_group(description).add_argument
+            )
+        )
+    )
+    return parser.format_help()
+
+
+def versions() -> str:
+    return f"ghippo-conformance {__version__}, requirement catalogue {catalogue.load().version}"
 
 
 def main() -> int:
+    given = sys.argv[1:]
+    if {"-h", "--help"} & set(given):
+        print(suite_help())
+        return 0
+    if {"-V", "--version"} & set(given):
+        print(versions())
+        return 0
+    if PYTEST_HELP in given:
+        given = [argument if argument != PYTEST_HELP else "--help" for argument in given]
     # -p loads the plugin explicitly: it is not an entry-point plugin, so installing the package
     # never changes other projects' pytest runs. An empty config file keeps whatever ini lies in
     # the working directory out; rootdir and confcutdir are the suites' folder, whose conftest
@@ -30,7 +73,7 @@ def main() -> int:
         suites,
         "--confcutdir",
         suites,
-        *sys.argv[1:],
+        *given,
         suites,
     ]
     # Always the installed suites: an option's value (`-k token`) cannot be told from a path here,

@@ -14,6 +14,7 @@ from ghippo_conformance import run_end, run_state
 from ghippo_conformance.checks import cases
 from ghippo_conformance.checks.generated import keep_hypothesis_cache_out_of_working_directory
 from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
+from ghippo_conformance.checks.token_records import TokenRecords
 from ghippo_conformance.reports import console, json_report
 from ghippo_conformance.reports.html import HtmlMatrix
 from ghippo_conformance.run_state import RunState
@@ -81,6 +82,8 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
     except preflight.PreflightError as error:
         pytest.exit(str(error), returncode=error.exit_code)
     is_worker = hasattr(config, "workerinput")
+    token_records = _token_records(settings, target)
+    target.notices += token_records.problems
     return RunState(
         settings,
         target,
@@ -90,6 +93,18 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
         is_worker=is_worker,
         notes=list(target.notices),
         keys_at_start=None if is_worker else _keys_at_start(target),
+        token_records=token_records,
+    )
+
+
+def _token_records(settings: Settings, target: session.Target) -> TokenRecords:
+    """This deployment's token records; none are kept for the embedded reference, which lives for one run."""
+    embedded = (
+        "the embedded reference lives for one run, so no later run can check its tokens: run against a "
+        "deployment (--base-url) at least a day apart, keeping --state-dir between the runs"
+    )
+    return TokenRecords(
+        settings.state_dir, target.base_url, target.redact.add, disabled_because=embedded if target.embedded else ""
     )
 
 
@@ -118,7 +133,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     where = "embedded reference" if target.embedded else "given by --base-url"
     return [
         f"ghippo target: {target.base_url} ({where}), profile {target.profile.name} "
-        f"({target.profile.flow} flow), run id {target.run_id}"
+        f"({state.settings.profile_reason}; {target.profile.flow} flow), run id {target.run_id}"
     ]
 
 
@@ -227,6 +242,15 @@ def bearer(target: session.Target) -> str:
 @pytest.fixture(scope="session")
 def credentials(target: session.Target):
     return target.credentials
+
+
+@pytest.fixture(scope="session")
+def token_records(pytestconfig: pytest.Config) -> TokenRecords:
+    """The tokens earlier runs kept for this deployment's expiry check (AUTH-EXPIRED-OWN)."""
+    records = run_state.of(pytestconfig).token_records
+    if records.disabled_because:
+        pytest.skip(records.disabled_because)
+    return records
 
 
 @pytest.fixture(scope="session")

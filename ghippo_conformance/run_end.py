@@ -75,14 +75,16 @@ def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
     if state.settings.collect_only:
         return "the tests were only collected (--collect-only), none ran"
     stopped_at = state.target.api.stopped_answering_at
+    interrupted = "it was interrupted (Ctrl-C or SIGTERM) before every test ran"
     if stopped_at:
+        was_interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED
         session.exitstatus = STOPPED_ANSWERING  # says why the run stopped, as pytest's INTERRUPTED does
-        return (
+        return (f"{interrupted}, and " if was_interrupted else "") + (
             f"the deployment stopped answering at {stopped_at}: the tests that met its timeouts or broken "
             "connections failed, every later request was skipped"
         )
     if session.exitstatus == pytest.ExitCode.INTERRUPTED:
-        return "it was interrupted (Ctrl-C or SIGTERM) before every test ran"
+        return interrupted
     if session.exitstatus == pytest.ExitCode.INTERNAL_ERROR:
         return "an internal error of the suite stopped it"
     if session.exitstatus == pytest.ExitCode.USAGE_ERROR:

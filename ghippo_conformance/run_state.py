@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ghippo_conformance.checks.token_records import TokenRecords
 from ghippo_conformance.target.session import Target
 from ghippo_conformance.target.settings import Settings
 from ghippo_conformance.verdict.catalogue import Catalogue
@@ -28,6 +29,8 @@ class RunState:
     notes: list[str] = field(default_factory=list)
     # id -> name of the user's keys before any test ran (None: unknown), to tell whether one vanished.
     keys_at_start: dict[str, str] | None = None
+    # Tokens earlier runs kept for this deployment's expiry check (AUTH-EXPIRED-OWN), and where this run keeps its own.
+    token_records: TokenRecords | None = None
     # The conformance report, once the run has ended; every report and the console render it.
     report: dict[str, Any] | None = None
 

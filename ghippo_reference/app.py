@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.errors import NO_ROUTE, SERVER_FAULT, ApiError
 from ghippo_reference.keys import create_access_key, delete_access_key, exchange_key_pair, list_access_keys
+from ghippo_reference.leniency import routed
 from ghippo_reference.signing import key_set
 from ghippo_reference.state import Deployment
 from ghippo_reference.users import current_user, list_users
@@ -57,6 +58,7 @@ def build_app(deployment: Deployment, latency_s: float = 0.0) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(_CountThenDelay, deployment=deployment, latency_s=latency_s),
+            Middleware(_RoutedAsBehaviourSays, behaviour=deployment.behaviour),
             *_transport_middleware(deployment.behaviour),
         ],
         exception_handlers={
@@ -147,6 +149,18 @@ class _CloseConnection:
             await send(message)
 
         await self.app(scope, receive, send_closing if scope["type"] == "http" else send)
+
+
+class _RoutedAsBehaviourSays:
+    """Gives the router the path Behaviour.path_routing reads, and marks the shapes of request that
+    Behaviour.auth_skipped_for lets through (leniency.routed)."""
+
+    def __init__(self, app: ASGIApp, behaviour: Behaviour):
+        self.app = app
+        self.behaviour = behaviour
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(routed(scope, self.behaviour) if scope["type"] == "http" else scope, receive, send)
 
 
 class _CountThenDelay:

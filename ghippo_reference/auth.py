@@ -8,8 +8,14 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from ghippo_reference.behaviour import Behaviour
-from ghippo_reference.errors import MALFORMED_AUTHORIZATION, UNAUTHENTICATED_REQUEST, ApiError
-from ghippo_reference.signing import InvalidToken, read_token
+from ghippo_reference.errors import (
+    HEADER_TOO_LARGE,
+    MALFORMED_AUTHORIZATION,
+    SERVER_FAULT,
+    UNAUTHENTICATED_REQUEST,
+    ApiError,
+)
+from ghippo_reference.signing import InvalidToken, KeyUrlUnreachable, read_token
 
 if TYPE_CHECKING:
     from ghippo_reference.state import Deployment
@@ -17,11 +23,13 @@ if TYPE_CHECKING:
 
 # RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+# An Authorization header longer than this is answered as oversized_authorization says.
+_OVERSIZED_BYTES = 8 * 1024
 
 
 def authenticate(request: Request, deployment: Deployment) -> User:
     behaviour = deployment.behaviour
-    token = _bearer_token(request.headers.get("authorization"), behaviour)
+    token = _bearer_token(_authorization(request, behaviour), behaviour)
     refused = ApiError(UNAUTHENTICATED_REQUEST, presented_token=token)
     if behaviour.accept_secret_as_bearer and behaviour.flow == "aksk":
         key = deployment.keys.find_live_by_secret(token)
@@ -31,9 +39,15 @@ def authenticate(request: Request, deployment: Deployment) -> User:
     # (expired_key_works) means not enforcing exp either.
     key_expiry_waived = behaviour.flow == "access-key" and behaviour.expired_key_works
     try:
-        claims = read_token(token, behaviour, check_expiry=not (behaviour.accept_expired or key_expiry_waived))
+        claims = read_token(token, behaviour, check_expiry=False)  # exp is judged below, on the deployment's clock
     except InvalidToken:
         raise refused from None
+    except KeyUrlUnreachable:
+        # Answered as the deployment's own fault, not a crash: the connection stays open.
+        raise ApiError(SERVER_FAULT) from None
+    exp_passed = not (isinstance(claims["exp"], int | float) and claims["exp"] > deployment.now())
+    if exp_passed and not (behaviour.accept_expired or key_expiry_waived):
+        raise refused
     user = deployment.users.by_id.get(claims["sub"])
     if user is None:
         raise refused
@@ -49,6 +63,23 @@ def authenticate(request: Request, deployment: Deployment) -> User:
         if key is None or key.owner_id != user.id:
             raise refused
     return user
+
+
+def _authorization(request: Request, behaviour: Behaviour) -> str | None:
+    """The request's one Authorization value, or None without one (RFC 6750 section 2: one method,
+    one credential): two headers are refused unless a variant reads the last."""
+    values = request.headers.getlist("authorization")
+    if len(values) > 1 and behaviour.repeated_authorization != "last-used":
+        if behaviour.repeated_authorization == "bad-request":
+            raise ApiError(MALFORMED_AUTHORIZATION, status=400)
+        raise ApiError(UNAUTHENTICATED_REQUEST)
+    if not values:
+        query_token = request.query_params.get("access_token") if behaviour.token_from_query else None
+        return f"Bearer {query_token}" if query_token else None
+    value = values[-1]
+    if len(value) > _OVERSIZED_BYTES and behaviour.oversized_authorization != "refused":
+        raise ApiError(SERVER_FAULT) if behaviour.oversized_authorization == "500" else ApiError(HEADER_TOO_LARGE)
+    return value
 
 
 def _bearer_token(header: str | None, behaviour: Behaviour) -> str:

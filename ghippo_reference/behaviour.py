@@ -53,12 +53,67 @@ class Behaviour:
     # A token whose signature segment is empty is taken as unsigned and trusted, whatever its alg.
     trust_empty_signature: bool = False
     accept_hs256_public_key: bool = False
+    # The bearer-attack catalogue (fixtures/cases/*.toml): each knob makes the verifier fall for one attack.
+    # The jwk or x5c a token carries is the key its signature is checked with (CVE-2018-0114).
+    trust_embedded_keys: bool = False
+    # A jku or x5u names where to fetch the key; an unreachable one ends the request in a 500.
+    fetch_key_urls: bool = False
+    # Algs the verifier has no check for (RS384, RS512, PS*, ES*, EdDSA) fall through as trusted.
+    unchecked_algs_trusted: bool = False
+    # An ES* signature with R = S = 0 verifies for any key (CVE-2022-21449, "psychic signatures").
+    psychic_signatures: bool = False
+    # Where a kid leads: the key set, a file whose content is an HMAC key, or an SQL lookup built from it.
+    kid_key_source: Literal["key-set", "file-path", "sql-lookup"] = "key-set"
+    # HS256, HS384 and HS512 are checked with any encoding of the public key as the secret (PEM, DER, OpenSSH, JWK).
+    accept_hmac_public_key_forms: bool = False
+    # An HS* token keyed with the empty string is accepted: a secret left blank in the configuration.
+    accept_empty_hmac_secret: bool = False
+    # An HS* token keyed with "secret" is accepted: a default secret left in the configuration.
+    accept_common_hmac_secret: bool = False
+    # An RS256 token whose signature segment is empty is taken as signed (CVE-2020-28042).
+    rs256_blank_signature_trusted: bool = False
+    # The RSA signature is read as an integer reduced modulo n, its length unchecked: s + n and a zero-prefixed s pass.
+    lax_rsa_signature: bool = False
+    # Which 401 challenges name error="invalid_token": those to a presented token (RFC 6750 3.1), none, or all.
+    challenge_error: Literal["when-token-presented", "never", "always"] = "when-token-presented"
+    # RFC 6750 section 3 allows a scope attribute in the Bearer challenge.
+    challenge_scope: bool = False
+    # Two Authorization headers: refused with 401, or with 400 (RFC 6750 invalid_request), or the last one used.
+    repeated_authorization: Literal["refused", "bad-request", "last-used"] = "refused"
+    # A bearer in the access_token query parameter is accepted when no Authorization header is sent.
+    token_from_query: bool = False
+    # An Authorization header over 8 KiB: the usual 401, 431 (RFC 6585 section 5), or a 500.
+    oversized_authorization: Literal["refused", "431", "500"] = "refused"
+    # RFC 7517 section 5: the key set also lists an EC signing key; tokens are still RS256 only.
+    ec_key_listed: bool = False
     accept_expired: bool = False
     scheme_case_sensitive: bool = False
     accept_secret_as_bearer: bool = False
     later_tokens_refused: bool = False
     # No token the pair exchange issued is accepted as a bearer (AK/SK flow).
     issued_tokens_refused: bool = False
+    # How much of a presented secret is compared with the stored one (ghippo_reference/leniency.py):
+    # "exact", or a comparison that looks at part of it: the first 8 characters (a key found by its
+    # prefix), all but the last (an off-by-one loop), the shorter of the two lengths (strncmp with the
+    # presented length), or either case. A UUID's hex digits may be read in either case (RFC 9562
+    # section 4), so "case-insensitive" is a tolerance for the AK and SK and a defect for a JWT access key.
+    sk_compare: Literal["exact", "first-8-chars", "all-but-last-char", "shorter-length", "case-insensitive"] = "exact"
+    ak_compare: Literal["exact", "first-8-chars", "all-but-last-char", "shorter-length", "case-insensitive"] = "exact"
+    # Not "exact": the bearer is looked up among the stored access keys with that comparison and,
+    # when one matches, is taken as that key (access-key flow); "exact" verifies the token as signed.
+    access_key_compare: Literal["exact", "all-but-last-char", "shorter-length", "case-insensitive"] = "exact"
+    # How the router reads a path: "decoded" (percent-encoded characters decoded, a trailing or doubled
+    # slash another path: a 404), "raw" (as written: a percent-encoded letter is a 404 too) or
+    # "normalised" (also a trailing slash removed and doubled slashes merged). RFC 3986 section 6.2
+    # allows each; authentication must hold for every path the router serves.
+    path_routing: Literal["decoded", "raw", "normalised"] = "decoded"
+    # Authentication skipped for one shape of request, as by an auth middleware that matches the raw
+    # path or the query before the router normalises the path: `search` present, any query parameter,
+    # a trailing slash, a doubled slash, a percent-encoded character. A trailing or doubled slash is only
+    # served with path_routing "normalised".
+    auth_skipped_for: Literal[
+        "none", "search-parameter", "any-parameter", "trailing-slash", "doubled-slash", "percent-encoded-path"
+    ] = "none"
 
     # How refusals and errors look.
     unauthenticated_status: int = 401

@@ -27,6 +27,8 @@ _HTTP_STATUS = {
 }
 
 REALM = "ghippo.io"
+# The scope a challenge names under challenge_scope (RFC 6750 section 3): space-separated, case-sensitive.
+SCOPE = "openid profile"
 # What google.rpc.ErrorInfo's domain names: the service that raised the error.
 _ERROR_DOMAIN = "ghippo.io"
 
@@ -89,6 +91,12 @@ KEY_NOT_FOUND = Reason(NOT_FOUND, "access key not found", "no such access key fo
 PAGE_NOT_FOUND = Reason(NOT_FOUND, "page {page} is past the last page", "no data on page {page}")
 NO_ROUTE = Reason(NOT_FOUND, "Not Found", "the requested resource does not exist")
 SERVER_FAULT = Reason(INTERNAL, "internal error", "the server failed to handle the request")
+# Sent with status 431 (RFC 6585 section 5) under oversized_authorization = "431".
+HEADER_TOO_LARGE = Reason(
+    INVALID_ARGUMENT,
+    "request header fields too large",
+    "the Authorization header is too long",
+)
 
 
 class ApiError(Exception):
@@ -111,7 +119,7 @@ class ApiError(Exception):
         unauthenticated = self.reason.code == UNAUTHENTICATED
         status = self.status or (behaviour.unauthenticated_status if unauthenticated else mapped_status)
         challenge_wanted = unauthenticated and behaviour.challenge_header
-        headers = {"WWW-Authenticate": self._challenge(behaviour.challenge_style)} if challenge_wanted else {}
+        headers = {"WWW-Authenticate": self._challenge(behaviour)} if challenge_wanted else {}
         if behaviour.plain_text_errors:
             return status, code_name, headers
         wording = self.reason.alternate if behaviour.error_message_style == "alternate" else self.reason.default
@@ -125,14 +133,17 @@ class ApiError(Exception):
             del body["details"]
         return status, body, headers
 
-    def _challenge(self, style: str) -> str:
-        # RFC 6750 section 3: name the error only when a token was actually presented.
+    def _challenge(self, behaviour: Behaviour) -> str:
+        # RFC 6750 section 3.1: name the error only when a token was actually presented.
+        named = {"when-token-presented": self.presented_token is not None, "never": False, "always": True}
         challenge = f'Bearer realm="{REALM}"'
-        if self.presented_token is not None:
+        if behaviour.challenge_scope:
+            challenge += f', scope="{SCOPE}"'
+        if named[behaviour.challenge_error]:
             challenge += ', error="invalid_token"'
-            if style == "described":
+            if behaviour.challenge_style == "described":
                 challenge += ', error_description="the access token is invalid or has expired"'
-        return f'Basic realm="{REALM}", {challenge}' if style == "basic-first" else challenge
+        return f'Basic realm="{REALM}", {challenge}' if behaviour.challenge_style == "basic-first" else challenge
 
 
 def _error_info(code_name: str) -> dict:

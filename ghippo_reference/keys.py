@@ -4,7 +4,6 @@ In the "aksk" flow a key is a pair: AK = the key's id, SK = an opaque secret sho
 "access-key" flow the secret shown once is itself the bearer: a token whose jti is the key's id.
 """
 
-import hmac
 import re
 import time
 import uuid
@@ -14,7 +13,6 @@ from functools import partial
 
 from starlette.requests import Request
 
-from ghippo_reference.auth import authenticate
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.errors import (
     BAD_BODY,
@@ -30,6 +28,7 @@ from ghippo_reference.errors import (
     TOKEN_ALREADY_ISSUED,
     ApiError,
 )
+from ghippo_reference.leniency import authenticate, find_live_key, matches
 from ghippo_reference.signing import issue_token
 from ghippo_reference.state import Deployment, StoredKey
 from ghippo_reference.users import User
@@ -175,11 +174,11 @@ async def exchange_key_pair(request: Request, deployment: Deployment) -> dict:
         if not query.get(name):
             raise ApiError(MISSING_PARAMETER, name=name)
     lifetime_s = _lifetime_s(query.get("cycle", ""), behaviour)
-    key = deployment.usable_key(query["ak"])
-    if key is None or not (behaviour.accept_wrong_sk or hmac.compare_digest(key.secret.encode(), query["sk"].encode())):
+    key = _pair_named_by(query["ak"], deployment)
+    if key is None or not (behaviour.accept_wrong_sk or matches(query["sk"], key.secret, behaviour.sk_compare)):
         raise ApiError(BAD_KEY_PAIR)
     owner = deployment.users.by_id[key.owner_id]
-    now = int(time.time())
+    now = int(deployment.now())
     jti = str(uuid.uuid4())
     if not deployment.note_token(key.id, jti) and behaviour.second_token_refused:
         raise ApiError(TOKEN_ALREADY_ISSUED)
@@ -187,6 +186,14 @@ async def exchange_key_pair(request: Request, deployment: Deployment) -> dict:
         behaviour, user_id=owner.id, username=owner.name, jti=jti, issued_at=now, expires_at=now + lifetime_s
     )
     return {behaviour.token_response_field: token}
+
+
+def _pair_named_by(ak: str, deployment: Deployment) -> StoredKey | None:
+    """The usable key whose id is the AK, compared as Behaviour.ak_compare says."""
+    if deployment.behaviour.ak_compare == "exact":
+        return deployment.usable_key(ak)
+    key = find_live_key(deployment, ak, deployment.behaviour.ak_compare, "id")
+    return None if key is None else deployment.usable_key(key.id)
 
 
 def _lifetime_s(cycle: str, behaviour: Behaviour) -> int:

@@ -4,8 +4,10 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from email.utils import formatdate
 
 import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ghippo_reference.app import build_app
 from ghippo_reference.behaviour import Behaviour
@@ -37,6 +39,10 @@ class RunningReference:
         """Ids of the admin's keys as stored now, so a self-test can see what a run left behind."""
         return [key.id for key in self._deployment.keys.live_keys(self._deployment.users.admin.id)]
 
+    def advance_clock(self, seconds: float) -> None:
+        """Move the deployment's clock (its Date header, its tokens' iat and exp checks) while it runs."""
+        self._deployment.advance_clock(seconds)
+
     def add_key(self, name: str) -> dict:
         """Create a key for the admin as the API would: the create response, or ApiError over the limit."""
         return create_key(self._deployment, self._deployment.users.admin, name, "")
@@ -61,8 +67,10 @@ def start(
     admin = deployment.users.admin
     created = [create_key(deployment, admin, f"preexisting-{number}", "") for number in range(1, preexisting_keys + 1)]
     listener = _listening_socket(port)
+    app = _DatedByDeploymentClock(build_app(deployment, latency_s), deployment)
+    # uvicorn would date every response by the host's clock; the deployment's own clock does.
     server = uvicorn.Server(
-        uvicorn.Config(build_app(deployment, latency_s), log_level="warning", access_log=False, lifespan="off")
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", date_header=False)
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="reference-server", daemon=True)
     thread.start()
@@ -76,6 +84,23 @@ def start(
     bound_port = listener.getsockname()[1]
     credentials = _credentials(behaviour.flow, created[0]) if created else {}
     return RunningReference(f"http://{HOST}:{bound_port}", credentials, deployment, server, thread)
+
+
+class _DatedByDeploymentClock:
+    """Sets every response's Date header from the deployment's clock (Deployment.now())."""
+
+    def __init__(self, app: ASGIApp, deployment: Deployment):
+        self.app = app
+        self.deployment = deployment
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                date = formatdate(self.deployment.now(), usegmt=True).encode()
+                message = {**message, "headers": [*message.get("headers", []), (b"date", date)]}
+            await send(message)
+
+        await self.app(scope, receive, send_dated if scope["type"] == "http" else send)
 
 
 def _listening_socket(port: int) -> socket.socket:

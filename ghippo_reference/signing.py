@@ -10,12 +10,17 @@ import functools
 import hashlib
 import hmac
 import json
+import os
+import re
+import urllib.request
 import uuid
 from dataclasses import dataclass
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from jwt.algorithms import RSAAlgorithm
 
 from ghippo_reference.behaviour import Behaviour
@@ -73,9 +78,19 @@ def _encryption_jwk() -> dict:
     return _public_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2048), "RSA-OAEP", "enc")
 
 
+@functools.cache
+def _ec_jwk() -> dict:
+    """A P-256 signing key, listed under ec_key_listed; the deployment never signs or accepts ES256 with it."""
+    public_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    public_jwk = jwt.algorithms.ECAlgorithm.to_jwk(public_key, as_dict=True)
+    members = json.dumps({name: public_jwk[name] for name in ("crv", "kty", "x", "y")}, separators=(",", ":"))
+    return {**public_jwk, "kid": _base64url(hashlib.sha256(members.encode()).digest()), "alg": "ES256", "use": "sig"}
+
+
 def key_set(behaviour: Behaviour) -> dict:
     signing = {**signing_key().jwk, "kid": _kid(behaviour)}
-    return {"keys": [_encryption_jwk(), signing] if behaviour.encryption_key_listed else [signing]}
+    keys = [_encryption_jwk(), signing] if behaviour.encryption_key_listed else [signing]
+    return {"keys": [*keys, _ec_jwk()] if behaviour.ec_key_listed else keys}
 
 
 def issue_token(behaviour: Behaviour, *, user_id: str, username: str, jti: str, issued_at: int, expires_at: int) -> str:
@@ -140,4 +155,124 @@ def _signature_trusted_anyway(token: str, header: dict, behaviour: Behaviour) ->
             hmac.compare_digest(signature, _base64url(hmac.new(secret, signing_input, "sha256").digest()).encode())
             for secret in signing_key().public_forms
         )
-    return not behaviour.verify_signature and alg == "RS256"
+    if not behaviour.verify_signature and alg == "RS256":
+        return True
+    return _falls_for_forgery(token, header, behaviour)
+
+
+# The algs a verifier without a check for them lets through under unchecked_algs_trusted.
+_UNCHECKED_ALGS = frozenset({"RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
+_HMAC_HASHES = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
+# Where kid_key_source = "file-path" looks a kid up; the path is joined and normalised, never checked.
+_KEY_DIRECTORY = "/var/lib/ghippo/keys"
+_KEY_FILE_LIMIT = 64 * 1024
+# What an injected `' UNION SELECT '<key>'` makes a kid_key_source = "sql-lookup" query return.
+_SQL_SELECTED = re.compile(r"UNION\s+SELECT\s+'([^']*)'", re.IGNORECASE)
+_KEY_URL_TIMEOUT_S = 2.0
+
+
+class KeyUrlUnreachable(Exception):
+    """A jku or x5u could not be fetched: not an InvalidToken, so the request ends in a 500 (fetch_key_urls)."""
+
+
+def _falls_for_forgery(token: str, header: dict, behaviour: Behaviour) -> bool:
+    """Whether a variant of the bearer-attack catalogue takes this forged token as validly signed."""
+    alg = str(header.get("alg"))
+    signing_input, _, encoded_signature = token.rpartition(".")
+    try:
+        signature = base64.urlsafe_b64decode(encoded_signature + "=" * (-len(encoded_signature) % 4))
+    except ValueError:
+        return False
+    if behaviour.trust_embedded_keys and ("jwk" in header or "x5c" in header):
+        return _verifies(alg, signing_input, signature, _embedded_key(header))
+    if behaviour.fetch_key_urls and ("jku" in header or "x5u" in header):
+        return _verifies(alg, signing_input, signature, _fetched_key(header))
+    if behaviour.unchecked_algs_trusted and alg in _UNCHECKED_ALGS:
+        return True
+    if behaviour.psychic_signatures and alg.startswith("ES") and signature and not any(signature):
+        return True
+    if alg in _HMAC_HASHES:
+        return any(
+            hmac.compare_digest(hmac.new(secret, signing_input.encode(), _HMAC_HASHES[alg]).digest(), signature)
+            for secret in _hmac_secrets(header, behaviour)
+        )
+    if alg == "RS256" and behaviour.rs256_blank_signature_trusted and not encoded_signature:
+        return True
+    return alg == "RS256" and behaviour.lax_rsa_signature and _verifies_modulo_n(signing_input, signature)
+
+
+def _verifies(alg: str, signing_input: str, signature: bytes, public_key) -> bool:
+    algorithm = jwt.algorithms.get_default_algorithms().get(alg)
+    try:
+        return bool(algorithm and algorithm.verify(signing_input.encode(), public_key, signature))
+    except Exception:  # a key of the wrong kind for the alg: not verified
+        return False
+
+
+def _embedded_key(header: dict):
+    """The key a token carries: its jwk, or the public key of the first certificate of its x5c."""
+    try:
+        if "jwk" in header:
+            return jwt.PyJWK(header["jwk"]).key
+        return x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0])).public_key()
+    except Exception:
+        return None
+
+
+def _fetched_key(header: dict):
+    """The first key of the key set a jku names, or of the certificate an x5u names."""
+    url = header.get("jku") or header.get("x5u")
+    try:
+        with urllib.request.urlopen(str(url), timeout=_KEY_URL_TIMEOUT_S) as answer:
+            fetched = answer.read(_KEY_FILE_LIMIT)
+    except (OSError, ValueError) as error:
+        raise KeyUrlUnreachable(f"cannot fetch {url}: {error}") from error
+    if "jku" in header:
+        return jwt.PyJWK(json.loads(fetched)["keys"][0]).key
+    return x509.load_pem_x509_certificate(fetched).public_key()
+
+
+def _hmac_secrets(header: dict, behaviour: Behaviour) -> list[bytes]:
+    """The secrets a broken variant checks an HS* token with."""
+    secrets = list(_public_key_forms()) if behaviour.accept_hmac_public_key_forms else []
+    secrets += [b""] if behaviour.accept_empty_hmac_secret else []
+    secrets += [b"secret"] if behaviour.accept_common_hmac_secret else []
+    kid = header.get("kid")
+    if isinstance(kid, str) and behaviour.kid_key_source == "file-path":
+        secrets += _key_file(kid)
+    if isinstance(kid, str) and behaviour.kid_key_source == "sql-lookup":
+        secrets += [selected.encode() for selected in _SQL_SELECTED.findall(kid)]
+    return secrets
+
+
+def _key_file(kid: str) -> list[bytes]:
+    """The content of the file a kid names, as a naive lookup joins it to its directory: ../ climbs out."""
+    try:
+        with open(os.path.normpath(os.path.join(_KEY_DIRECTORY, kid)), "rb") as key_file:
+            return [key_file.read(_KEY_FILE_LIMIT)]
+    except (OSError, ValueError):
+        return []
+
+
+@functools.cache
+def _public_key_forms() -> tuple[bytes, ...]:
+    """Every encoding of the public key a confused verifier may use as an HMAC secret."""
+    public_key = signing_key().private_key.public_key()
+    spki = public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    pkcs1 = public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1)
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    openssh = public_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    jwk_forms = signing_key().public_forms[2:]
+    return (spki, spki.rstrip(b"\n"), pkcs1, pkcs1.rstrip(b"\n"), der, openssh, openssh + b"\n", *jwk_forms)
+
+
+def _verifies_modulo_n(signing_input: str, signature: bytes) -> bool:
+    """RS256 checked after reducing the signature integer modulo n and padding it to n's length."""
+    public_key = signing_key().private_key.public_key()
+    modulus = public_key.public_numbers().n
+    reduced = (int.from_bytes(signature, "big") % modulus).to_bytes((modulus.bit_length() + 7) // 8, "big")
+    try:
+        public_key.verify(reduced, signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True

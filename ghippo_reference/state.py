@@ -88,6 +88,9 @@ class Deployment:
     _requests: int = field(init=False, default=0)
     # The jti of the first token issued for each AK/SK pair, by the pair's AK.
     _first_tokens: dict[str, str] = field(init=False, default_factory=dict)
+    # Seconds the deployment's clock runs ahead of the host's (negative: behind). A self-test moves
+    # it while the deployment runs, to let days pass between two runs or to disagree with the runner.
+    _clock_offset_s: float = field(init=False, default=0.0)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -102,6 +105,16 @@ class Deployment:
     def request_count(self) -> int:
         with self._lock:
             return self._requests
+
+    def now(self) -> float:
+        """The deployment's clock, in epoch seconds: what its Date header says and its tokens' exp is judged by."""
+        with self._lock:
+            return time.time() + self._clock_offset_s
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the deployment's clock by `seconds` (back, when negative)."""
+        with self._lock:
+            self._clock_offset_s += seconds
 
     def note_token(self, key_id: str, jti: str) -> bool:
         """Record a token issued for the pair `key_id`; whether it is the pair's first."""
@@ -119,6 +132,8 @@ class Deployment:
             return None
         if key.deleted and not self.behaviour.deleted_key_works:
             return None
+        # The host's clock, not now(): keys get their expiry from it (keys.py) and the suite's key
+        # checks set expiredAt from the runner's clock, which a moved deployment clock would contradict.
         if key.expired(time.time()) and not self.behaviour.expired_key_works:
             return None
         return key

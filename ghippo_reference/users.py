@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
-from ghippo_reference.auth import authenticate
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.errors import BAD_INTEGER, MISSING_PARAMETER, PAGE_NOT_FOUND, SERVER_FAULT, ApiError
+from ghippo_reference.leniency import authenticate
 
 if TYPE_CHECKING:
     from ghippo_reference.state import Deployment

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,9 +38,20 @@ def suite_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", *args]
 
 
+@functools.cache
+def _scratch_state_dir() -> str:
+    """Where self-test runs keep tokens for AUTH-EXPIRED-OWN: never the user's cache, and gone with the
+    process. Nothing in it comes due within one session unless a test moves a reference's clock, and
+    that test passes a directory of its own."""
+    directory = tempfile.mkdtemp(prefix="ghippo-selftest-state-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return directory
+
+
 def suite_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The caller's environment without its GHIPPO_* settings, plus `extra`."""
-    return {**{k: v for k, v in os.environ.items() if not k.startswith("GHIPPO_")}, **(extra or {})}
+    """The caller's environment without its GHIPPO_* settings, plus a scratch state directory, plus `extra`."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("GHIPPO_")}
+    return {**kept, "GHIPPO_STATE_DIR": _scratch_state_dir(), **(extra or {})}
 
 
 def run_suite(

@@ -6,7 +6,7 @@ import pytest
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from ghippo_conformance.checks import cases, expect, schemas
+from ghippo_conformance.checks import cases, expect, schemas, secrets, shapes
 from ghippo_conformance.checks.expect import refused
 from ghippo_conformance.checks.generated import READ_ONLY_OPERATIONS, bounded, read_only_schema, send
 from ghippo_conformance.checks.pages import first_page
@@ -53,28 +53,56 @@ def test_plain_request_gets_documented_success(api, profile, bearer, operation_i
     case.validate_response(exchange.response, checks=[response_schema_conformance])
 
 
-def protected_operations():
+# What API-AUTH-ENFORCED presents: nothing, or a bearer that is no token of the deployment's.
+PRESENTED = {"no-credentials": None, "invalid-token": "not-a-valid-token"}
+
+
+def protected_requests():
+    """Every protected operation of the document, with no credentials and with an invalid token as
+    documented, and with the invalid token in every other shape of request-shapes.toml: a shape
+    that skips authentication skips it whether a header came or not, and AUTH-MISSING sends the
+    read operations in every shape without one."""
     document = json.loads(schemas.OPENAPI.read_text())
     default_security = document.get("security", [])
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
-            if operation.get("security", default_security):
-                # A create that a broken deployment accepts takes one of the user's key slots.
-                marks = [pytest.mark.key_slots] if method == "post" else []
-                yield pytest.param(method.upper(), path, id=operation["operationId"], marks=marks)
+            if not operation.get("security", default_security):
+                continue
+            # A create that a broken deployment accepts takes one of the user's key slots.
+            marks = [pytest.mark.key_slots] if method == "post" else []
+            for shape in shapes.rows():
+                documented = shape["id"] == "as-documented"
+                if not shapes.applies(shape, method.upper(), path):
+                    continue
+                for presented in PRESENTED if documented else ["invalid-token"]:
+                    case_id = f"{presented}-{operation['operationId']}" + ("" if documented else f"-{shape['id']}")
+                    yield pytest.param(method.upper(), path, shape, presented, id=case_id, marks=marks)
 
 
 @pytest.mark.requirement("API-AUTH-ENFORCED")
-@pytest.mark.parametrize("method,path", list(protected_operations()))
-@pytest.mark.parametrize("presented", [None, "not-a-valid-token"], ids=["no-credentials", "invalid-token"])
-def test_protected_operation_refuses_anonymous(api, profile, key_ledger, method, path, presented):
-    """Every protected operation refuses requests without credentials or with invalid ones."""
-    concrete = path.replace("{id}", "conformance-no-such-key")
+@pytest.mark.parametrize("method,path,shape,presented", list(protected_requests()))
+def test_protected_operation_refuses_anonymous(api, profile, key_ledger, method, path, shape, presented):
+    """Every protected operation refuses requests without credentials or with invalid ones, in every shape."""
+    request = shapes.shaped(shape, method, path.replace("{id}", "conformance-no-such-key"))
     body = {"name": f"{key_ledger.prefix}anonymous", "expiredAt": ""} if method == "POST" else None
-    exchange = api.send(method, concrete, json_body=body, bearer=presented)
+    exchange = api.send(method, request.path, params=request.params, json_body=body, bearer=PRESENTED[presented])
     if body:
         key_ledger.adopt(exchange, body["name"])
-    refused(exchange, profile, f"{method} {path} with {'no credentials' if presented is None else 'an invalid token'}")
+        made = exchange.json() if exchange.status < 300 else None
+        if isinstance(made, dict) and isinstance(made.get("id"), str):
+            key_ledger.delete(made["id"])  # a create that got through frees its slot for the key checks
+    what = "no credentials" if presented == "no-credentials" else "an invalid token"
+    expect.status(exchange, request.refusals(profile), f"{method} {path} with {what}, {shape['description']}")
+
+
+@pytest.mark.requirement("API-AUTH-ENFORCED")
+@pytest.mark.parametrize("kind", secrets.NEAR_MISS_KINDS)
+def test_near_miss_of_the_bearer_is_refused(api, profile, bearer, kind):
+    """The session's bearer (the access key, or the issued token) almost right is refused."""
+    misses = secrets.near_misses(bearer)
+    if kind not in misses:
+        pytest.skip(f"the bearer is written in one case, which a deployment may read either way: no {kind}")
+    refused(api.get(profile.paths.users, bearer=misses[kind]), profile, f"the bearer, {secrets.NEAR_MISS_KINDS[kind]}")
 
 
 @pytest.mark.requirement("API-CONTENT-TYPE")

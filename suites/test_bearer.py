@@ -2,16 +2,21 @@
 
 import pytest
 
-from ghippo_conformance.checks import cases, expect, tokens
-from ghippo_conformance.checks.challenges import offers_bearer
+from ghippo_conformance.checks import attacks, cases, expect, shapes, tokens
+from ghippo_conformance.checks.challenges import bearer_challenge_params, offers_bearer
 from ghippo_conformance.checks.expect import refused
 from ghippo_conformance.checks.pages import first_page
 
 
 @pytest.mark.requirement("AUTH-MISSING")
-def test_request_without_authorization_is_refused(api, profile, protected_path):
-    """A request without an Authorization header gets the unauthenticated status."""
-    refused(api.get(protected_path), profile, "a request without Authorization")
+@pytest.mark.parametrize("shape", cases.params(shapes.TABLE))
+def test_request_without_authorization_is_refused(api, profile, protected_path, shape):
+    """A request without an Authorization header gets the unauthenticated status, in every shape."""
+    if not shapes.applies(shape, "GET", protected_path):
+        pytest.skip(f"GET {protected_path} declares no query parameter: the as-documented case sends this shape")
+    request = shapes.shaped(shape, "GET", protected_path)
+    exchange = api.get(request.path, params=request.params)
+    expect.status(exchange, request.refusals(profile), f"a request without Authorization, {shape['description']}")
 
 
 @pytest.mark.requirement("AUTH-MALFORMED")
@@ -26,50 +31,78 @@ def test_malformed_authorization_is_refused(api, profile, bearer, protected_path
     refused(exchange, profile, f"Authorization {case['description']}", syntax_error=case["syntax_error"])
 
 
+# The classic forgeries, as recipes of checks/forgeries.py: sent side by side to each protected path
+# by one fixture (suites/test_forgeries.py sends the rest of the attack catalogue to one path).
+CLASSIC_FORGERIES = {
+    "AUTH-TAMPERED": {
+        "signature-byte-flipped": {"recipe": "flipped-signature-byte"},
+        "sub-changed": {"recipe": "claim-changed", "claim": "sub"},
+        "exp-extended": {"recipe": "claim-changed", "claim": "exp"},
+    },
+    "AUTH-ALG-NONE": {alg: {"recipe": "unsigned", "alg": alg} for alg in ("none", "None", "NONE")},
+    "AUTH-ALG-CONFUSION": {
+        **{
+            encoding: {"recipe": "hmac", "alg": "HS256", "secret": "public-key", "encoding": encoding}
+            for encoding in ("spki-pem", "pkcs1-pem", "jwk-json")
+        },
+        "arbitrary-secret": {
+            "recipe": "hmac",
+            "alg": "HS256",
+            "secret": "text",
+            "text": "conformance-arbitrary-secret",
+        },
+    },
+    "AUTH-FOREIGN-KEY": {"same-kid": {"recipe": "signed", "alg": "RS256"}},
+}
+# Under xdist, the tests that read the classic forgeries run on one worker, which sends them once per path.
+reads_the_classic_forgeries = pytest.mark.xdist_group("classic-forgeries")
+
+
+@pytest.fixture(scope="module")
+def classic_forgeries(api, bearer, jwks, protected_path) -> attacks.Answers:
+    specs = {(rid, case_id): spec for rid, specs in CLASSIC_FORGERIES.items() for case_id, spec in specs.items()}
+    return attacks.send_forgeries(api, protected_path, specs, bearer, jwks)
+
+
+def classic(requirement: str) -> list:
+    """One parameter per classic forgery of `requirement`, shaped as a case-table row."""
+    return [
+        pytest.param({"id": case_id, "description": f"the {case_id} forgery"}, id=case_id)
+        for case_id in CLASSIC_FORGERIES[requirement]
+    ]
+
+
 @pytest.mark.requirement("AUTH-TAMPERED")
-@pytest.mark.parametrize(
-    "tamper",
-    [
-        pytest.param(tokens.with_flipped_signature_byte, id="signature-byte-flipped"),
-        pytest.param(lambda t: tokens.with_claims(t, sub=tokens.claims(t).get("sub", "") + "x"), id="sub-changed"),
-        pytest.param(
-            lambda t: tokens.with_claims(t, exp=tokens.claims(t).get("exp", 0) + 31_536_000), id="exp-extended"
-        ),
-    ],
-)
-def test_tampered_token_is_refused(api, profile, bearer, protected_path, tamper):
+@reads_the_classic_forgeries
+@pytest.mark.parametrize("case", classic("AUTH-TAMPERED"))
+def test_tampered_token_is_refused(classic_forgeries, profile, case):
     """A valid token altered after signing is refused."""
-    refused(api.get(protected_path, bearer=tamper(bearer)), profile, "a tampered token")
+    classic_forgeries.refused_every_time(profile, "AUTH-TAMPERED", case)
 
 
 @pytest.mark.requirement("AUTH-ALG-NONE")
-@pytest.mark.parametrize("alg", ["none", "None", "NONE"])
-def test_unsigned_token_is_refused(api, profile, bearer, protected_path, alg):
+@reads_the_classic_forgeries
+@pytest.mark.parametrize("case", classic("AUTH-ALG-NONE"))
+def test_unsigned_token_is_refused(classic_forgeries, profile, case):
     """The token re-encoded with alg none and an empty signature is refused."""
-    refused(api.get(protected_path, bearer=tokens.unsigned(bearer, alg)), profile, f"an alg={alg} token")
+    classic_forgeries.refused_every_time(profile, "AUTH-ALG-NONE", case)
 
 
 @pytest.mark.requirement("AUTH-ALG-CONFUSION")
-@pytest.mark.parametrize("encoding", ["spki-pem", "pkcs1-pem", "jwk-json", "arbitrary-secret"])
-def test_hs256_token_is_refused(api, profile, bearer, jwks, protected_path, encoding):
-    """An HS256 token keyed with the public key, or any secret, is refused."""
-    if encoding == "arbitrary-secret":
-        secret = b"conformance-arbitrary-secret"
-    else:
-        kid = tokens.header(bearer).get("kid")
-        key = next((k for k in (jwks or {}).get("keys", []) if k.get("kid") == kid), None)
-        if key is None:
-            pytest.skip(f"no public key with the token's kid {kid!r} to confuse (TOKEN-JWKS checks the key set)")
-        secret = tokens.public_key_encodings(key)[encoding]
-    forged = tokens.hs256_signed(bearer, secret)
-    refused(api.get(protected_path, bearer=forged), profile, f"an HS256 token keyed with {encoding}")
+@reads_the_classic_forgeries
+@pytest.mark.parametrize("case", classic("AUTH-ALG-CONFUSION"))
+def test_hs256_token_is_refused(classic_forgeries, profile, case):
+    """An HS256 token keyed with the public key (every listed key when none has the token's kid), or any
+    secret, is refused."""
+    classic_forgeries.refused_every_time(profile, "AUTH-ALG-CONFUSION", case)
 
 
 @pytest.mark.requirement("AUTH-FOREIGN-KEY")
-def test_token_signed_by_foreign_key_is_refused(api, profile, bearer, protected_path):
+@reads_the_classic_forgeries
+@pytest.mark.parametrize("case", classic("AUTH-FOREIGN-KEY"))
+def test_token_signed_by_foreign_key_is_refused(classic_forgeries, profile, case):
     """The same claims and kid, signed by a key the deployment never issued, are refused."""
-    forged = tokens.signed_with_foreign_key(bearer)
-    refused(api.get(protected_path, bearer=forged), profile, "a token signed by a foreign key")
+    classic_forgeries.refused_every_time(profile, "AUTH-FOREIGN-KEY", case)
 
 
 @pytest.mark.requirement("AUTH-EXPIRED")
@@ -125,6 +158,26 @@ def test_refusal_carries_bearer_challenge(rejections, profile):
             f"expected a Bearer challenge in WWW-Authenticate, got {challenge or 'no header'}",
             exchange,
         )
+
+
+@pytest.mark.requirement("AUTH-CHALLENGE-ERROR")
+@reads_the_rejections
+def test_challenge_names_invalid_token_only_when_one_was_presented(rejections, profile):
+    """A 401 to a presented token says error="invalid_token"; a 401 to no credentials names no error."""
+    challenged = [
+        (token, exchange, params)
+        for token, exchange in rejections
+        if exchange.status == profile.auth.unauthenticated_status
+        and (params := bearer_challenge_params(exchange.headers.get("www-authenticate", ""))) is not None
+    ]
+    if not challenged:
+        pytest.skip("no 401 carried a Bearer challenge (AUTH-CHALLENGE reports it)")
+    for token, exchange, params in challenged:
+        got = params.get("error")
+        if token is None:
+            expect.that(got is None, f"expected no error attribute without credentials, got error={got!r}", exchange)
+        else:
+            expect.that(got == "invalid_token", f'expected error="invalid_token" to a bad token, got {got!r}', exchange)
 
 
 @pytest.mark.requirement("AUTH-ERROR-BODY")

@@ -35,4 +35,6 @@ def test_standalone_and_embedded_agree(tmp_path, standalone_command):
     assert "--base-url" in standalone_command
     embedded = outcomes(tmp_path, "embedded")
     assert embedded == outcomes(tmp_path, "standalone", *standalone_command)
-    assert set(embedded.values()) <= {"passed", "not-applicable"}
+    # AUTH-EXPIRED-OWN waits for a later run: one run against a fresh deployment can only skip it.
+    unfinished = {rid: outcome for rid, outcome in embedded.items() if outcome not in {"passed", "not-applicable"}}
+    assert unfinished == {"AUTH-EXPIRED-OWN": "skipped"}, unfinished

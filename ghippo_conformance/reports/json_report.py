@@ -10,30 +10,38 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ghippo_conformance import __version__
+from ghippo_conformance.target.session import Target
+from ghippo_conformance.target.settings import Settings
 from ghippo_conformance.verdict.catalogue import Catalogue
 from ghippo_conformance.verdict.gate import Aftermath, Conclusion
 from ghippo_conformance.verdict.outcomes import RequirementResult, TestResult, counts
-from ghippo_conformance.target.session import Target
-from ghippo_conformance.target.settings import Settings
 from ghippo_conformance.verdict.waivers import WaiverUse
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def build(conclusion: Conclusion, aftermath: Aftermath, catalogue: Catalogue, target: Target, settings: Settings, *,
-          started: str) -> dict[str, Any]:
+def build(
+    conclusion: Conclusion,
+    aftermath: Aftermath,
+    catalogue: Catalogue,
+    target: Target,
+    settings: Settings,
+    *,
+    started: str,
+) -> dict[str, Any]:
     comparison = conclusion.comparison
     return {
         "suite_version": __version__,
         "catalogue_version": catalogue.version,
         "profile": target.profile.as_dict(),
+        "profile_reason": settings.profile_reason,
         "target": {"base_url": target.base_url, "embedded_reference": target.embedded is not None},
         "started": started,
         "finished": now(),
@@ -44,7 +52,8 @@ def build(conclusion: Conclusion, aftermath: Aftermath, catalogue: Catalogue, ta
         "counts": counts(conclusion.table),
         "requirements": [_requirement(entry) for entry in conclusion.table.values()],
         "waivers": [_waiver(use) for use in conclusion.waivers],
-        "baseline": comparison and {
+        "baseline": comparison
+        and {
             "path": comparison.baseline.path,
             "started": comparison.baseline.started,
             "regressions": comparison.regressions,
@@ -54,6 +63,7 @@ def build(conclusion: Conclusion, aftermath: Aftermath, catalogue: Catalogue, ta
         "leftovers": list(aftermath.leftovers),
         "vanished": list(aftermath.vanished),
         "sweep_error": aftermath.sweep_error,
+        "notices": list(target.notices),
     }
 
 
@@ -77,8 +87,12 @@ def _test(test: TestResult) -> dict[str, Any]:
 
 
 def _waiver(use: WaiverUse) -> dict[str, Any]:
-    return {**asdict(use.waiver), "expires": use.waiver.expires.isoformat(), "status": use.status,
-            "waived_tests": use.waived_tests}
+    return {
+        **asdict(use.waiver),
+        "expires": use.waiver.expires.isoformat(),
+        "status": use.status,
+        "waived_tests": use.waived_tests,
+    }
 
 
 def write_text(path: str, text: str, redact: Callable[[str], str]) -> None:

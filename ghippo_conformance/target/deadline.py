@@ -63,9 +63,13 @@ class _Stream(httpcore.NetworkStream):
     def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
-        secured = self._stream.start_tls(
-            ssl_context, server_hostname, self._deadline.left(timeout, httpcore.ConnectTimeout)
-        )
+        try:
+            secured = self._stream.start_tls(
+                ssl_context, server_hostname, self._deadline.left(timeout, httpcore.ConnectTimeout)
+            )
+        except httpcore.ConnectTimeout as error:
+            # A listener that takes the connection and never answers the hello: say it was TLS that stalled.
+            raise httpcore.ConnectTimeout(f"the TLS handshake did not complete ({error})") from error
         return _Stream(secured, self._deadline)
 
     def get_extra_info(self, info: str) -> Any:

@@ -8,15 +8,17 @@ A broken deployment cannot hold the run, exhaust its memory or get its credentia
 has a deadline, connect to the last byte of the body (--request-timeout); a body is read up to a
 cap counted after decompression (--max-body-mib); redirects are never followed, so nothing the
 suite sends leaves the base URL's origin. A timeout or a broken connection fails the request that
-met it, never retried; after STOP_AFTER of them in a row the deployment has stopped answering, and
-every later request is skipped at once.
+met it, never retried; after STOP_AFTER of them in a row (one, once the run was interrupted) the
+deployment has stopped answering, and every later request is skipped at once.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +37,8 @@ _KEPT_EXCHANGES = 6
 _MIB = 1 << 20
 DEFAULT_MAX_BODY_MIB = 8
 _FIRST_BYTES = 200  # of a body over the cap, shown as evidence
+_INFLATE_STEP = 64 * 1024  # the most a compressed body inflates at a time
+_WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
 # Transport failures in a row (timeouts, resets, refused connections) after which the deployment
 # has stopped answering: one may be a glitch, several mean every later request would wait for
 # its deadline too.
@@ -119,16 +123,42 @@ def _sent(method: str, url: str, headers: list[tuple[str, str]], body: Any) -> s
     return sent + (f" body={json.dumps(body)}" if body is not None else "")
 
 
-def _read_at_most(response: httpx.Response, limit: int) -> bytes:
-    """The decoded body, or, when it is longer than `limit`, its first `limit` + 1 bytes: the
-    reading stops there, so a gzip bomb or an endless body never comes in whole."""
+def _decoded(response: httpx.Response) -> Iterator[bytes]:
+    """The body as its Content-Encoding says to read it, inflated a bounded step at a time: a gzip
+    bomb grows no further than the reader asks. Encodings other than gzip and deflate (the only
+    ones the client offers) are left as they came, as httpx leaves those it does not know."""
+    chunks: Iterator[bytes] = response.iter_raw()
+    codings = [coding.strip().lower() for coding in response.headers.get("content-encoding", "").split(",")]
+    for coding in reversed(codings):
+        if coding in _WBITS:
+            chunks = _inflate(chunks, _WBITS[coding])
+    return chunks
+
+
+def _inflate(chunks: Iterator[bytes], wbits: int) -> Iterator[bytes]:
+    inflater = zlib.decompressobj(wbits)
+    try:
+        for chunk in chunks:
+            piece = inflater.decompress(chunk, _INFLATE_STEP)
+            yield piece
+            # A full step may leave output pending even once the input is consumed.
+            while inflater.unconsumed_tail or len(piece) == _INFLATE_STEP:
+                piece = inflater.decompress(inflater.unconsumed_tail, _INFLATE_STEP)
+                yield piece
+    except zlib.error as error:
+        raise httpx.DecodingError(f"the body does not decode as its Content-Encoding says ({error})") from None
+
+
+def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """The decoded body and False, or, when it is longer than `limit`, its first bytes and True.
+    The reading stops at the cap, so a gzip bomb or an endless body never comes in whole, and only
+    the first bytes outlive this call (a traceback that keeps the caller's frames keeps no body)."""
     body = bytearray()
-    for chunk in response.iter_bytes():
+    for chunk in _decoded(response):
         body += chunk
         if len(body) > limit:
-            del body[limit + 1 :]
-            break
-    return bytes(body)
+            return bytes(body[:_FIRST_BYTES]), True
+    return bytes(body), False
 
 
 class Api:
@@ -150,17 +180,26 @@ class Api:
         # A redirect is an answer the tests judge, never followed: the credentials stay with the
         # base URL's origin. No environment settings either: no proxy, no .netrc credentials.
         self._client = httpx.Client(
-            transport=DeadlineTransport(self._deadline, verify), follow_redirects=False, trust_env=False
+            transport=DeadlineTransport(self._deadline, verify),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"Accept-Encoding": "gzip, deflate"},  # what _decoded inflates, whatever httpx could
         )
         self._timeout = timeout
         self._max_body_mib = max_body_mib
         self._min_interval = 1.0 / max_rps if max_rps else 0.0
         self._last_send = 0.0
         self._lock = threading.Lock()
-        self._failures_in_a_row = 0
+        # Requests are numbered as sent: "in a row" is in that order, not in the order concurrent
+        # requests (checks/batch.py) come back, where a deployment failing one in three would show
+        # three failures together. An unanswered request's number is kept; any other is answered or in flight.
+        self._sent = itertools.count(1)
+        self._unanswered_numbers: set[int] = set()
+        self._tally = threading.Lock()
         self._last_chance = False
         self._hurried = False
         self.stopped_answering_at: str | None = None  # UTC, once STOP_AFTER transport failures came in a row
+        self._why_stopped = ""
         self.request_count = 0
         self.recent: list[Exchange] = []
         self.state_changes: list[tuple[str, str]] = []  # (method, path) of every non-GET request
@@ -184,7 +223,7 @@ class Api:
         if self.stopped_answering_at and not self._last_chance:
             raise StoppedAnswering(
                 f"the deployment stopped answering at {self.stopped_answering_at} "
-                f"({STOP_AFTER} requests in a row got no answer); this request was not sent"
+                f"({self._why_stopped}); this request was not sent"
             )
         self._pace()
         if method != "GET":
@@ -193,17 +232,17 @@ class Api:
             method, self.base_url + path, params=params, json=json_body, headers=headers
         )
         sent, deadline_s = _sent(method, str(request.url), headers, json_body), self._deadline_s()
+        number = next(self._sent)
         try:
-            response = self._exchange(request, deadline_s)
+            response, over_cap = self._exchange(request, deadline_s)
         except KeyboardInterrupt:
             self.hurry()  # Ctrl-C or SIGTERM: what the run still sends on its way out is sent in a hurry
             raise
         except httpx.TransportError as error:
-            raise self._unanswered(error, request, sent, deadline_s) from error
-        self._failures_in_a_row = 0
+            raise self._unanswered(error, request, sent, deadline_s, number) from error
         self.request_count += 1
-        if len(response.content) > self._max_body_mib * _MIB:
-            first = response.content[:_FIRST_BYTES].decode("utf-8", "replace")
+        if over_cap:
+            first = response.content.decode("utf-8", "replace")
             raise BodyTooLarge(
                 inert(
                     self.redact(f"body larger than {self._max_body_mib} MiB; first bytes {first!r}…\n  sent: {sent}")
@@ -239,32 +278,45 @@ class Api:
         hurried = self._hurried or self.stopped_answering_at
         return min(self._timeout, HURRIED_DEADLINE_S) if hurried else self._timeout
 
-    def _exchange(self, request: httpx.Request, deadline_s: float) -> httpx.Response:
-        """The response with its body read, or its first bytes when the body is over the cap."""
+    def _exchange(self, request: httpx.Request, deadline_s: float) -> tuple[httpx.Response, bool]:
+        """The response with its body read, and whether the body was over the cap (then the
+        response holds only its first bytes)."""
         with self._deadline.within(deadline_s):
             response = self._client.send(request, stream=True)
             try:
-                body = _read_at_most(response, self._max_body_mib * _MIB)
+                body, over_cap = _read_capped(response, self._max_body_mib * _MIB)
             finally:
                 response.close()
         # httpx keeps a read body in `_content`; this one was read here, decoded and capped, and a
         # response built anew from it would decode it a second time.
         response._content = body
-        return response
+        return response, over_cap
 
     def _unanswered(
-        self, error: httpx.TransportError, request: httpx.Request, sent: str, deadline_s: float
+        self, error: httpx.TransportError, request: httpx.Request, sent: str, deadline_s: float, number: int
     ) -> httpx.TransportError:
         """The same error, saying what was sent; counted towards the deployment's stopping to answer."""
-        self._failures_in_a_row += 1
         self._last_chance = False
         if isinstance(error, httpx.TimeoutException):
             what = f"no complete answer within the {deadline_s:g} s deadline ({error})"
         else:
             what = f"the connection failed ({error or type(error).__name__})"
-        if self._failures_in_a_row >= STOP_AFTER and not self.stopped_answering_at:
+        # On its way out after an interrupt the run waits for no second request: one unanswered is enough.
+        stop_after = 1 if self._hurried else STOP_AFTER
+        with self._tally:
+            self._unanswered_numbers.add(number)
+            in_a_row = any(
+                self._unanswered_numbers.issuperset(range(first, first + stop_after))
+                for first in range(number - stop_after + 1, number + 1)
+            )
+        if in_a_row and not self.stopped_answering_at:
             self.stopped_answering_at = datetime.now(UTC).isoformat(timespec="seconds")
-            what += f"; {STOP_AFTER} requests in a row got no answer: the run sends nothing more"
+            self._why_stopped = (
+                "a request got no answer after the run was interrupted"
+                if self._hurried
+                else f"{STOP_AFTER} requests in a row got no answer"
+            )
+            what += f"; {self._why_stopped}: the run sends nothing more"
         return type(error)(inert(self.redact(f"{what}\n  sent: {sent}")), request=request)
 
     def get(self, path: str, **kwargs: Any) -> Exchange:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from ghippo_conformance.checks.token_records import default_state_dir
 from ghippo_conformance.target.http import DEFAULT_MAX_BODY_MIB
 from ghippo_conformance.target.profile import DEFAULT_PROFILE
 
@@ -18,18 +20,35 @@ GENTLE_RPS = 20.0
 # (option, environment variable, help); secrets come first so nobody has to type them.
 _STRING_OPTIONS = [
     ("--base-url", "GHIPPO_BASE_URL", "the deployment; absent: start the embedded reference"),
-    ("--profile", "GHIPPO_PROFILE", f"built-in profile name or profile file (default {DEFAULT_PROFILE})"),
+    (
+        "--profile",
+        "GHIPPO_PROFILE",
+        "built-in profile name or profile file (default: the credentials choose, dce5 for an access key, "
+        "dce5-aksk for an AK/SK pair)",
+    ),
     ("--ak", "GHIPPO_AK", "AK of a pre-provisioned key pair (AK/SK flow)"),
     ("--sk", "GHIPPO_SK", "SK of a pre-provisioned key pair (AK/SK flow)"),
     ("--access-key", "GHIPPO_ACCESS_KEY", "a pre-provisioned access key (access-key flow)"),
     ("--ca-bundle", "GHIPPO_CA_BUNDLE", "CA bundle to verify the deployment's certificate"),
+    (
+        "--state-dir",
+        "GHIPPO_STATE_DIR",
+        "where a run keeps the short-lived tokens a later run checks for expiry (AUTH-EXPIRED-OWN); keep it "
+        f"between CI runs (default {default_state_dir()})",
+    ),
 ]
+
+# The profile each kind of credentials selects when no profile is named.
+_PROFILE_FOR_ACCESS_KEY = "dce5"
+_PROFILE_FOR_KEY_PAIR = "dce5-aksk"
 
 
 @dataclass(frozen=True)
 class Settings:
     base_url: str | None
     profile: str
+    # Why this profile: named by an option or variable, chosen by the credentials, or the default.
+    profile_reason: str
     profile_overrides: list[str]
     ak: str | None
     sk: str | None
@@ -47,6 +66,8 @@ class Settings:
     read_only: bool
     dry_run: bool
     cleanup: bool
+    # Where tokens are kept for a later run's expiry check; None with --no-state.
+    state_dir: Path | None
     # pytest's and its plugins' options the suite reads, resolved here like its own
     seed: int | str
     collect_only: bool
@@ -123,6 +144,11 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         help="delete the keys earlier interrupted runs left behind (by their name), list them, and run no test",
     )
+    group.addoption(
+        "--no-state",
+        action="store_true",
+        help="record no token for a later run's expiry check and check none (overrides --state-dir)",
+    )
     # --strict is pytest's own flag (strict markers and config); the suite reads it too: with it,
     # a failed SHOULD also fails the run.
 
@@ -146,18 +172,57 @@ def _max_body_mib(config: pytest.Config) -> int:
     return mib
 
 
-def resolve(config: pytest.Config) -> Settings:
-    def value(flag: str, env: str) -> str | None:
-        return config.getoption(flag.lstrip("-").replace("-", "_")) or os.environ.get(env) or None
+def _given(config: pytest.Config, flag: str, env: str) -> tuple[str | None, str | None]:
+    """An option's value and where it came from (the flag or the environment variable), or (None, None)."""
+    from_flag = config.getoption(flag.lstrip("-").replace("-", "_"))
+    if from_flag:
+        return from_flag, flag
+    from_env = os.environ.get(env)
+    return (from_env, env) if from_env else (None, None)
 
-    given = {flag: value(flag, env) for flag, env, _ in _STRING_OPTIONS}
+
+def _profile_and_reason(sources: dict[str, str | None], given: dict[str, str | None], dry_run: bool) -> tuple[str, str]:
+    """The profile named, else the one the credentials select, else the default for the embedded reference."""
+    if given["--profile"]:
+        return given["--profile"], f"named by {sources['--profile']}"
+    access_key = sources["--access-key"]
+    key_pair = " and ".join(filter(None, (sources["--ak"], sources["--sk"])))
+    if access_key and key_pair:
+        raise pytest.UsageError(
+            f"both an access key ({access_key}) and an AK/SK pair ({key_pair}) are given: name the flow with "
+            f"--profile {_PROFILE_FOR_ACCESS_KEY} (access keys) or --profile {_PROFILE_FOR_KEY_PAIR} (AK/SK pairs)"
+        )
+    if access_key:
+        return _PROFILE_FOR_ACCESS_KEY, f"chosen by {access_key}"
+    if key_pair:
+        return _PROFILE_FOR_KEY_PAIR, f"chosen by {key_pair}"
+    if given["--base-url"] and not dry_run:
+        raise pytest.UsageError(
+            f"no credentials for {given['--base-url']}: pass --ak and --sk (or GHIPPO_AK and GHIPPO_SK) for an "
+            "AK/SK pair, or --access-key (or GHIPPO_ACCESS_KEY) for an access key (Ghippo v0.14 and later)"
+        )
+    return DEFAULT_PROFILE, "the default: the embedded reference provisions its own credentials"
+
+
+def _state_dir(config: pytest.Config, given: str | None) -> Path | None:
+    if config.getoption("no_state"):
+        return None
+    return Path(given).expanduser() if given else default_state_dir()
+
+
+def resolve(config: pytest.Config) -> Settings:
+    found = {flag: _given(config, flag, env) for flag, env, _ in _STRING_OPTIONS}
+    given = {flag: value for flag, (value, _) in found.items()}
+    sources = {flag: source for flag, (_, source) in found.items()}
+    profile, profile_reason = _profile_and_reason(sources, given, config.getoption("dry_run"))
     ca_bundle = given["--ca-bundle"]
     max_rps = config.getoption("max_rps")
     if max_rps is None and given["--base-url"]:
         max_rps = GENTLE_RPS
     return Settings(
         base_url=given["--base-url"].rstrip("/") if given["--base-url"] else None,
-        profile=given["--profile"] or DEFAULT_PROFILE,
+        profile=profile,
+        profile_reason=profile_reason,
         profile_overrides=list(config.getoption("profile_set")),
         ak=given["--ak"],
         sk=given["--sk"],
@@ -175,6 +240,7 @@ def resolve(config: pytest.Config) -> Settings:
         read_only=config.getoption("read_only"),
         dry_run=config.getoption("dry_run"),
         cleanup=config.getoption("cleanup"),
+        state_dir=_state_dir(config, given["--state-dir"]),
         seed=_seed(config),
         collect_only=bool(config.getoption("collectonly", False)),
         html_path=config.getoption("htmlpath", None),

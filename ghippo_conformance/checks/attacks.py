@@ -1,0 +1,123 @@
+"""The bearer-attack catalogue as one batch: every case of its tables built, sent once, answers kept by case.
+
+The tables (fixtures/cases/*.toml, listed in FORGERY_TABLES and beside them) say what each request
+carries; here they become requests to one protected path (each verifier code path needs one hit,
+not one per operation), sent side by side by checks/batch.py; the tests then each judge the
+answers to their own table's rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from ghippo_conformance.checks import batch, cases, expect, forgeries, tokens
+from ghippo_conformance.target.http import Api, Exchange
+
+# Tables whose rows are forged tokens sent as the bearer (their `forge` column is a recipe).
+FORGERY_TABLES = ("embedded-key", "alg-pinned", "kid-injection", "tampered", "alg-none", "alg-confusion", "foreign-key")
+# What a deployment may do instead of answering an oversized header: close the connection.
+_CLOSED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
+@dataclass
+class Answers:
+    """The outcomes of the catalogue's requests, by (table, row id), each with its label."""
+
+    by_case: dict[tuple[str, str], list[tuple[str, batch.Outcome]]] = field(default_factory=lambda: defaultdict(list))
+    not_forged: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def of(self, table: str, case: dict) -> list[tuple[str, batch.Outcome]]:
+        """The answers to one row; skips the test when the row could not be forged here."""
+        key = (table, case["id"])
+        if key in self.not_forged:
+            pytest.skip(f"cannot forge {case['description']}: {self.not_forged[key]}")
+        return self.by_case[key]
+
+    def refused_every_time(self, profile: Any, table: str, case: dict) -> None:
+        """Every answer to the row is the profile's unauthenticated status."""
+        __tracebackhide__ = True
+        for label, outcome in self.of(table, case):
+            what = f"{case['description']} ({label})"
+            expect.refused(answered(outcome, what), profile, what)
+
+
+def send_catalogue(api: Api, path: str, bearer: str, jwks: dict | None) -> Answers:
+    specs = {(table, case["id"]): case["forge"] for table in FORGERY_TABLES for case in cases.load(table)}
+    answers = Answers()
+    requests = [*_forgery_requests(path, specs, bearer, jwks, answers), *_single_credential_requests(path, bearer)]
+    return _answered(answers, batch.send_all(api, _spread(requests, _oversized_requests(path))))
+
+
+def send_forgeries(api: Api, path: str, specs: dict[tuple[str, str], dict], bearer: str, jwks: dict | None) -> Answers:
+    """Forged tokens by (group, case id) and recipe, each sent as the bearer to `path`, side by side."""
+    answers = Answers()
+    return _answered(answers, batch.send_all(api, _forgery_requests(path, specs, bearer, jwks, answers)))
+
+
+def _answered(answers: Answers, outcomes: list[batch.Outcome]) -> Answers:
+    for outcome in outcomes:
+        group, case_id, label = outcome.request.key
+        answers.by_case[(group, case_id)].append((label, outcome))
+    return answers
+
+
+def _forgery_requests(
+    path: str, specs: dict[tuple[str, str], dict], bearer: str, jwks: dict | None, answers: Answers
+) -> list[batch.Request]:
+    requests = []
+    for (group, case_id), spec in specs.items():
+        try:
+            forged = forgeries.forge(spec, bearer, jwks)
+        except forgeries.CannotForge as reason:
+            answers.not_forged[(group, case_id)] = str(reason)
+            continue
+        requests += [batch.Request((group, case_id, label), path, {"bearer": t}) for label, t in forged]
+    return requests
+
+
+def _single_credential_requests(path: str, bearer: str) -> list[batch.Request]:
+    presented = {"valid": bearer, "invalid": tokens.signed_with_foreign_key(bearer)}
+    requests = []
+    for case in cases.load("single-credential"):
+        headers = [("Authorization", f"Bearer {presented[which]}") for which in case["authorization"]]
+        params = {"access_token": bearer} if case["access_token"] == "valid" else None
+        label = " + ".join(case["authorization"]) or "no header"
+        arguments = {"headers": headers, "params": params}
+        requests.append(batch.Request(("single-credential", case["id"], label), path, arguments))
+    return requests
+
+
+def _oversized_requests(path: str) -> list[batch.Request]:
+    return [
+        batch.Request(("oversized", case["id"], f"{case['kib']} KiB"), path, {"bearer": "A" * (case["kib"] * 1024)})
+        for case in cases.load("oversized")
+    ]
+
+
+def _spread(requests: list[batch.Request], apart: Sequence[batch.Request]) -> list[batch.Request]:
+    """`requests` with each of `apart` placed at evenly spaced positions. A deployment may close the
+    connection on an oversized header, and the HTTP helper takes three transport failures in a row
+    for a deployment that stopped answering: answers in between keep them from coming in a row."""
+    spread = list(requests)
+    step = len(spread) // max(len(apart), 1) + 1
+    for number, request in enumerate(apart):
+        spread.insert(min(number * step, len(spread)), request)
+    return spread
+
+
+def answered(outcome: batch.Outcome, what: str) -> Exchange:
+    """The exchange of an outcome; a request that got no answer fails, with what went wrong."""
+    __tracebackhide__ = True
+    expect.that(outcome.exchange is not None, f"expected an answer to {what}, got none: {outcome.error}")
+    return outcome.exchange
+
+
+def closed_connection(outcome: batch.Outcome) -> bool:
+    """Whether the deployment closed the connection instead of answering (not a timeout)."""
+    return isinstance(outcome.error, _CLOSED)

@@ -1,0 +1,92 @@
+"""The bearer-attack catalogue: every forgery the public record knows is refused.
+
+The cases are data (fixtures/cases/: embedded-key, alg-pinned, kid-injection, tampered, alg-none,
+alg-confusion, foreign-key, single-credential, oversized), built from the session's valid bearer by
+checks/forgeries.py and sent once, side by side, to the users list: each verifier code path needs
+one hit, not one per protected operation (suites/test_bearer.py sends the classic cases to every
+one). Each test judges the answers to its own table's rows.
+"""
+
+import pytest
+
+from ghippo_conformance.checks import attacks, cases, expect
+from ghippo_conformance.checks.attacks import answered
+from ghippo_conformance.checks.expect import refused
+
+# Under xdist the catalogue is sent once, on the one worker that runs every test reading it.
+pytestmark = pytest.mark.xdist_group("bearer-attack-catalogue")
+
+
+@pytest.fixture(scope="module")
+def catalogue(api, profile, bearer, jwks) -> attacks.Answers:
+    return attacks.send_catalogue(api, profile.paths.users, bearer, jwks)
+
+
+@pytest.mark.requirement("AUTH-EMBEDDED-KEY")
+@pytest.mark.parametrize("case", cases.params("embedded-key"))
+def test_token_carrying_its_own_key_is_refused(catalogue, profile, case):
+    """A token signed by the key it carries, or names by URL, is refused, in time and without a 5xx."""
+    catalogue.refused_every_time(profile, "embedded-key", case)
+
+
+@pytest.mark.requirement("AUTH-ALG-PINNED")
+@pytest.mark.parametrize("case", cases.params("alg-pinned"))
+def test_token_under_another_alg_is_refused(catalogue, profile, case):
+    """A token under an alg the profile does not accept is refused, however it is signed."""
+    catalogue.refused_every_time(profile, "alg-pinned", case)
+
+
+@pytest.mark.requirement("AUTH-KID-INJECTION")
+@pytest.mark.parametrize("case", cases.params("kid-injection"))
+def test_injected_kid_is_refused(catalogue, profile, case):
+    """A kid that is a path, a query, a command, a URL, empty, absent or very long gets 401."""
+    catalogue.refused_every_time(profile, "kid-injection", case)
+
+
+@pytest.mark.requirement("AUTH-TAMPERED")
+@pytest.mark.parametrize("case", cases.params("tampered"))
+def test_signature_no_key_made_is_refused(catalogue, profile, case):
+    """The bearer with no signature, a changed header, or an RSA signature integer no key made is refused."""
+    catalogue.refused_every_time(profile, "tampered", case)
+
+
+@pytest.mark.requirement("AUTH-ALG-NONE")
+@pytest.mark.parametrize("case", cases.params("alg-none"))
+def test_other_alg_none_token_is_refused(catalogue, profile, case):
+    """alg nOnE, and alg none with the original signature kept, are refused."""
+    catalogue.refused_every_time(profile, "alg-none", case)
+
+
+@pytest.mark.requirement("AUTH-ALG-CONFUSION")
+@pytest.mark.parametrize("case", cases.params("alg-confusion"))
+def test_hmac_token_keyed_with_guessable_secret_is_refused(catalogue, profile, case):
+    """An HS256, HS384 or HS512 token keyed with any encoding of the public key, or a blank or common
+    secret, is refused."""
+    catalogue.refused_every_time(profile, "alg-confusion", case)
+
+
+@pytest.mark.requirement("AUTH-FOREIGN-KEY")
+@pytest.mark.parametrize("case", cases.params("foreign-key"))
+def test_foreign_signature_under_other_kid_is_refused(catalogue, profile, case):
+    """A foreign-signed token under an unknown, empty or absent kid is refused."""
+    catalogue.refused_every_time(profile, "foreign-key", case)
+
+
+@pytest.mark.requirement("AUTH-SINGLE-CREDENTIAL")
+@pytest.mark.parametrize("case", cases.params("single-credential"))
+def test_bearer_is_read_from_one_header_only(catalogue, profile, case):
+    """Two Authorization headers get 400 or 401; a bearer in the access_token parameter is not accepted."""
+    for label, outcome in catalogue.of("single-credential", case):
+        what = f"{case['description']} ({label})"
+        refused(answered(outcome, what), profile, what, syntax_error=len(case["authorization"]) > 1)
+
+
+@pytest.mark.requirement("AUTH-OVERSIZED")
+@pytest.mark.parametrize("case", cases.params("oversized"))
+def test_oversized_bearer_gets_a_client_error(catalogue, profile, case):
+    """An oversized bearer gets 400, the unauthenticated status, 413 or 431, or a closed connection; never a 5xx."""
+    allowed = {400, profile.auth.unauthenticated_status, 413, 431}
+    for _, outcome in catalogue.of("oversized", case):
+        if attacks.closed_connection(outcome):
+            continue  # RFC 9112 section 9.6 lets a server close a connection it will not serve
+        expect.status(answered(outcome, case["description"]), allowed, case["description"])

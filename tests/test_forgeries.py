@@ -1,0 +1,134 @@
+"""The bearer-attack catalogue's forging helpers make what they say, and every requirement the catalogue
+checks has a defect variant that the catalogue kills."""
+
+import base64
+import hashlib
+import hmac
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ghippo_conformance.checks import attacks, batch, cases, forgeries, paths, schemas, tokens
+from ghippo_conformance.verdict import catalogue
+from selftest import variants
+
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+JWK = {**jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "deployment-kid"}
+JWKS = {"keys": [JWK]}
+BEARER = jwt.encode({"sub": "u-1", "exp": 4102444800}, KEY, algorithm="RS256", headers={"kid": "deployment-kid"})
+CATALOGUE_TABLES = {*attacks.FORGERY_TABLES, "single-credential", "oversized"}
+
+
+def table_requirement(table: str) -> str:
+    """The requirement a catalogue table's rows check: named in the table's leading comment."""
+    first = (paths.CASES / f"{table}.toml").read_text().splitlines()[0]
+    return first.removeprefix("# ").split(":")[0].split(",")[0]
+
+
+def test_every_catalogue_requirement_is_killed_by_a_variant():
+    killed = {rid for variant in variants.load() if not variant.tolerance for rid in variant.breaks}
+    named = {table_requirement(table) for table in CATALOGUE_TABLES} | {"AUTH-CHALLENGE-ERROR"}
+    assert named <= set(catalogue.load().requirements)
+    assert not named - killed, f"no defect variant kills {sorted(named - killed)}"
+
+
+@pytest.mark.parametrize("table", sorted(attacks.FORGERY_TABLES))
+def test_every_forgery_row_builds_tokens_that_keep_the_claims(table):
+    for case in cases.load(table):
+        forged = forgeries.forge(case["forge"], BEARER, JWKS)
+        assert forged, case["id"]
+        for _, token in forged:
+            assert tokens.claims(token) == tokens.claims(BEARER), case["id"]
+
+
+def test_every_listed_kid_gets_its_zero_signature():
+    two_keys = {"keys": [JWK, {"kty": "EC", "kid": "ec-kid", "crv": "P-256", "x": "", "y": ""}]}
+    forged = forgeries.forge({"recipe": "zero-ecdsa", "alg": "ES256", "kid": "every-listed"}, BEARER, two_keys)
+    assert [tokens.header(token)["kid"] for _, token in forged] == ["deployment-kid", "ec-kid"]
+    assert all(tokens.signature(token) == bytes(64) for _, token in forged)
+
+
+MODULUS = KEY.public_key().public_numbers().n
+
+
+@pytest.mark.parametrize(("edge", "expected"), [("zero", 0), ("one", 1), ("n-minus-one", MODULUS - 1), ("n", MODULUS)])
+def test_rsa_edge_signatures_are_the_named_integers(edge, expected):
+    signature = tokens.rsa_edge_signature(BEARER, MODULUS, edge)
+    assert len(signature) == 256 and int.from_bytes(signature, "big") == expected
+
+
+def test_signature_plus_n_and_zero_prefixed_reduce_to_the_real_signature():
+    modulus = KEY.public_key().public_numbers().n
+    own = int.from_bytes(tokens.signature(BEARER), "big")
+    assert int.from_bytes(tokens.rsa_edge_signature(BEARER, modulus, "s-plus-n"), "big") % modulus == own
+    prefixed = tokens.rsa_edge_signature(BEARER, modulus, "zero-prefixed")
+    assert prefixed[0] == 0 and int.from_bytes(prefixed, "big") == own
+
+
+@pytest.mark.parametrize("alg", ["HS256", "HS384", "HS512"])
+def test_hmac_signed_is_a_mac_under_the_secret(alg):
+    token = tokens.hmac_signed(BEARER, b"", alg)
+    signing_input, _, _ = token.rpartition(".")
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
+    assert tokens.signature(token) == hmac.new(b"", signing_input.encode(), digest).digest()
+    assert tokens.header(token)["alg"] == alg
+
+
+def test_public_key_encodings_differ_from_each_other():
+    encodings = tokens.public_key_encodings(JWK)
+    assert len(set(encodings.values())) == len(encodings) == 9
+    assert encodings["spki-pem"].endswith(b"\n") and not encodings["spki-pem-no-newline"].endswith(b"\n")
+
+
+def test_embedded_jwk_token_verifies_with_the_key_it_carries():
+    [(_, token)] = forgeries.forge({"recipe": "embedded-jwk"}, BEARER, JWKS)
+    embedded = jwt.PyJWK(tokens.header(token)["jwk"]).key
+    assert jwt.decode(token, embedded, algorithms=["RS256"])["sub"] == "u-1"
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(token, KEY.public_key(), algorithms=["RS256"])
+
+
+def test_kid_absent_is_left_out_and_a_long_kid_is_repeated():
+    [(_, absent)] = forgeries.forge({"recipe": "signed", "alg": "RS256", "kid": "absent"}, BEARER, JWKS)
+    assert "kid" not in tokens.header(absent)
+    [(_, long)] = forgeries.forge({"recipe": "signed", "alg": "RS256", "kid": "A", "kid_repeat": 50}, BEARER, JWKS)
+    assert tokens.header(long)["kid"] == "A" * 50
+
+
+def test_rsa_edges_cannot_be_forged_without_an_rsa_key():
+    with pytest.raises(forgeries.CannotForge):
+        forgeries.forge({"recipe": "rsa-edge", "edge": "one"}, BEARER, None)
+
+
+def test_unsigned_keeps_the_signature_when_asked():
+    [(_, token)] = forgeries.forge({"recipe": "unsigned", "alg": "none", "keep_signature": True}, BEARER, JWKS)
+    assert tokens.header(token)["alg"] == "none"
+    assert token.split(".")[2] == BEARER.split(".")[2]
+
+
+def test_oversized_requests_are_spread_apart():
+    requests = [batch.Request(("t", str(n), ""), "/") for n in range(30)]
+    apart = [batch.Request(("oversized", str(n), ""), "/") for n in range(3)]
+    spread = attacks._spread(requests, apart)
+    positions = [spread.index(request) for request in apart]
+    assert len(spread) == 33
+    assert all(later - earlier > 5 for earlier, later in zip(positions, positions[1:], strict=False))
+
+
+def test_x5c_is_standard_base64_der():
+    [certificate] = tokens.attacker_certificate_chain()
+    assert base64.b64decode(certificate, validate=True)[:1] == b"\x30"  # a DER SEQUENCE
+
+
+def test_a_closed_connection_is_not_a_timeout():
+    request = batch.Request(("oversized", "64-kib", ""), "/")
+    closed = batch.Outcome(request, None, httpx.RemoteProtocolError("peer closed connection"))
+    timed_out = batch.Outcome(request, None, httpx.ReadTimeout("no answer"))
+    assert attacks.closed_connection(closed) and not attacks.closed_connection(timed_out)
+
+
+def test_the_forge_schema_names_exactly_the_recipes():
+    recipes = schemas.validator("forgery").schema["properties"]["recipe"]["enum"]
+    assert sorted(recipes) == sorted(forgeries.RECIPES)
