@@ -63,6 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _open_run(config: pytest.Config, settings: Settings) -> RunState:
     """Load what the run reads, open the target and run the session-start check."""
+    started = json_report.now()
     try:
         cases.check_all()
         catalogue = catalogue_module.load()
@@ -80,6 +81,7 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
     ) as error:
         raise pytest.UsageError(str(error)) from None
     except preflight.PreflightError as error:
+        run_end.stopped_at_start(settings, catalogue, inputs, profile, error, started=started)
         pytest.exit(str(error), returncode=error.exit_code)
     is_worker = hasattr(config, "workerinput")
     token_records = _token_records(settings, target)
@@ -89,7 +91,7 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
         target,
         catalogue,
         inputs,
-        started=json_report.now(),
+        started=started,
         is_worker=is_worker,
         notes=list(target.notices),
         keys_at_start=None if is_worker else _keys_at_start(target),

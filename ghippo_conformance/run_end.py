@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -15,9 +16,14 @@ from ghippo_conformance.reports import json_report, junit, markdown
 from ghippo_conformance.run_state import RunState
 from ghippo_conformance.target import safety
 from ghippo_conformance.target.http import RateLimited, StoppedAnswering
+from ghippo_conformance.target.preflight import PreflightError
+from ghippo_conformance.target.profile import Section
+from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.target.settings import Settings
 from ghippo_conformance.verdict import gate
+from ghippo_conformance.verdict.catalogue import Catalogue
 from ghippo_conformance.verdict.gate import Aftermath
-from ghippo_conformance.verdict.outcomes import Verdict
+from ghippo_conformance.verdict.outcomes import Results, Verdict
 
 # The requirement a delete that deletes nothing breaks, wherever the run sees one.
 KEY_REVOKE = "KEY-REVOKE"
@@ -39,9 +45,37 @@ def finish(session: pytest.Session, state: RunState) -> None:
     )
     session.exitstatus = _exit_status(conclusion.verdict, session.exitstatus)
     state.report = json_report.build(
-        conclusion, aftermath, state.catalogue, state.target, state.settings, started=state.started
+        conclusion,
+        aftermath,
+        state.catalogue,
+        json_report.Subject.of(state.target),
+        state.settings,
+        started=state.started,
     )
-    _write_reports(state)
+    _write_reports(state.settings, state.report, state.target.redact)
+
+
+def stopped_at_start(
+    settings: Settings,
+    catalogue: Catalogue,
+    inputs: gate.Inputs,
+    profile: Section,
+    error: PreflightError,
+    *,
+    started: str,
+) -> None:
+    """The reports of a run the session-start check stopped: no test ran, so no requirement is
+    judged and the verdict is incomplete; the reason is the check's sentence. The exit status stays
+    the check's own (pytest.exit), which says what kind of stop it was."""
+    aftermath = Aftermath(unfinished=f"the session-start check stopped it before any test ran: {error}")
+    conclusion = gate.conclude(Results(), catalogue, inputs, today=datetime.now(UTC).date(), aftermath=aftermath)
+    subject = json_report.Subject(profile, settings.base_url or "http://127.0.0.1", settings.base_url is None, [])
+    document = json_report.build(conclusion, aftermath, catalogue, subject, settings, started=started)
+    redactor = Redactor()
+    for secret in (settings.sk, settings.access_key):
+        redactor.add(secret)
+    # pytest writes no JUnit file for a run stopped while it configures: there is nothing to add to.
+    _write_reports(dataclasses.replace(settings, junit_path=None), document, redactor)
 
 
 def _aftermath(session: pytest.Session, state: RunState) -> Aftermath:
@@ -115,9 +149,8 @@ def _planned_requests(state: RunState) -> list[str]:
     ]
 
 
-def _write_reports(state: RunState) -> None:
+def _write_reports(settings: Settings, document: dict[str, Any], redact: Redactor) -> None:
     """Every report file, each redacted once more as it is written."""
-    settings, document, redact = state.settings, state.report, state.target.redact
     if settings.conformance_report:
         json_report.write(settings.conformance_report, document, redact)
     if settings.summary_md:

@@ -105,14 +105,6 @@ def other_pair(key_ledger):
     key_ledger.delete(pair["id"])  # frees the slot for the key checks that may follow
 
 
-def near_miss(secret: str, name: str, kind: str) -> str:
-    """The `kind` near miss of a secret of the session's; a kind the secret has none of skips the case."""
-    misses = secrets.near_misses(secret)
-    if kind not in misses:
-        pytest.skip(f"the {name.upper()} is written in one case, which a deployment may read either way: no {kind}")
-    return misses[kind]
-
-
 @pytest.mark.requirement("TOKEN-BAD-CREDENTIALS")
 @pytest.mark.parametrize("case", cases.params("bad-credentials"))
 def test_bad_credentials_get_no_token(request, api, profile, credentials, case):
@@ -123,7 +115,7 @@ def test_bad_credentials_get_no_token(request, api, profile, credentials, case):
         if kind == "other":
             return request.getfixturevalue("other_pair")["token"]
         if kind in secrets.NEAR_MISS_KINDS:
-            return near_miss(own[name], name, kind)
+            return secrets.near_miss(own[name], kind, f"the {name.upper()}")
         return {"own": own[name], "own-ak": own["ak"], "own-sk": own["sk"], "unknown": str(uuid.uuid4()), "empty": ""}[
             kind
         ]

@@ -85,7 +85,8 @@ def test_value_outside_a_fixed_vocabulary_lists_the_allowed_ones(tmp_path):
     assert cases.problems(copy) == [
         (
             f"{copy}, row 2 (unknown-ak): column 'ak' must be one of "
-            "'own', 'own-ak', 'own-sk', 'other', 'unknown', 'empty', 'absent', got 'random'"
+            "'own', 'own-ak', 'own-sk', 'other', 'unknown', 'empty', 'absent', 'first-changed', 'middle-changed', "
+            "'last-changed', 'one-short', 'one-longer', 'case-swapped', got 'random'"
         )
     ]
 

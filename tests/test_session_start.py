@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from ghippo_conformance.checks import schemas
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start
 from suite_runner import run_suite
@@ -88,6 +89,21 @@ def test_bad_target_stops_with_one_sentence(reference, html_site, case):
 def test_credentials_never_reach_the_output(reference):
     run = run_suite("--base-url", reference.base_url, *pair(reference, sk="wrong-but-secret-sk"))
     assert "wrong-but-secret-sk" not in run.output
+
+
+def test_a_stopped_run_still_writes_its_reports(reference, tmp_path):
+    # A CI job reads the report whatever happened: a stop at session start is an incomplete run,
+    # every requirement unjudged, the check's sentence as the reason, no credential in any file.
+    report, summary = tmp_path / "report.json", tmp_path / "summary.md"
+    args = ["--conformance-report", str(report), "--summary-md", str(summary)]
+    run = run_suite("--base-url", reference.base_url, *pair(reference, sk="wrong-but-secret-sk"), *args)
+    assert run.exit_code == CREDENTIALS_REFUSED, run.output
+    written = json.loads(report.read_text())
+    assert not schemas.errors(written, "conformance-report"), schemas.errors(written, "conformance-report")
+    assert written["verdict"] == "incomplete" and written["counts"]["skipped"] == len(written["requirements"])
+    assert any("refused the AK/SK pair" in reason for reason in written["reasons"]), written["reasons"]
+    assert "Ghippo conformance: incomplete" in summary.read_text()
+    assert all("wrong-but-secret-sk" not in path.read_text() for path in (report, summary))
 
 
 def run_with_report(behaviour: Behaviour, tmp_path, *args: str):

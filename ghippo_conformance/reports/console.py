@@ -15,15 +15,19 @@ def _with_levels(report: dict[str, Any], outcome: str) -> str:
 
 def verdict_block(report: dict[str, Any]) -> list[str]:
     """The lines under the "conformance verdict" separator."""
-    lines = [f"verdict: {report['verdict']}",
-             f"requirements: {counts_line(report)}",
-             f"failed: {_with_levels(report, 'failed')}"]
+    lines = [
+        f"verdict: {report['verdict']}",
+        f"requirements: {counts_line(report)}",
+        f"failed: {_with_levels(report, 'failed')}",
+    ]
     if report["leftovers"]:
         lines.append(f"left on the deployment, remove by hand: {', '.join(report['leftovers'])}")
     applied = [w for w in report["waivers"] if w["status"] == "applied"]
     if report["waivers"]:
-        lines.append("waivers applied: " + (", ".join(
-            f"{w['requirement']} (owner {w['owner']}, until {w['expires']})" for w in applied) or "none"))
+        lines.append(
+            "waivers applied: "
+            + (", ".join(f"{w['requirement']} (owner {w['owner']}, until {w['expires']})" for w in applied) or "none")
+        )
     if report["baseline"]:
         lines.append("regressions: " + (", ".join(report["baseline"]["regressions"]) or "none"))
     label = "fails because" if report["verdict"] == Verdict.FAIL else "incomplete because"

@@ -47,8 +47,11 @@ def _evidence(requirement: dict[str, Any]) -> str:
     shown = [t for t in requirement["tests"] if t["evidence"]]
     if not shown:
         return ""
-    blocks = "".join(f"<p><code>{escape(t['nodeid'])}</code> {escape(t['outcome'])}: "
-                     f"{escape(first_line(t['reason']))}</p><pre>{escape(t['evidence'])}</pre>" for t in shown)
+    blocks = "".join(
+        f"<p><code>{escape(t['nodeid'])}</code> {escape(t['outcome'])}: "
+        f"{escape(first_line(t['reason']))}</p><pre>{escape(t['evidence'])}</pre>"
+        for t in shown
+    )
     opened = " open" if requirement["outcome"] == Outcome.FAILED else ""
     return f"<details{opened}><summary>evidence</summary>{blocks}</details>"
 
@@ -56,27 +59,33 @@ def _evidence(requirement: dict[str, Any]) -> str:
 def _row(requirement: dict[str, Any]) -> str:
     outcome = requirement["outcome"]
     reason = f"<br>{escape(first_line(requirement['reason']))}" if requirement["reason"] else ""
-    return (f'<tr class="requirement outcome-{outcome}" id="requirement-{escape(requirement["id"])}">'
-            f"<td><code>{escape(requirement['id'])}</code></td><td>{requirement['level']}</td>"
-            f"<td>{outcome}{reason}</td>"
-            f"<td>{escape(requirement['statement'])}<div class=\"source\">{escape(requirement['source'])}</div>"
-            f"{_evidence(requirement)}</td></tr>")
+    return (
+        f'<tr class="requirement outcome-{outcome}" id="requirement-{escape(requirement["id"])}">'
+        f"<td><code>{escape(requirement['id'])}</code></td><td>{requirement['level']}</td>"
+        f"<td>{outcome}{reason}</td>"
+        f'<td>{escape(requirement["statement"])}<div class="source">{escape(requirement["source"])}</div>'
+        f"{_evidence(requirement)}</td></tr>"
+    )
 
 
 def _baseline(report: dict[str, Any]) -> str:
     comparison = report["baseline"]
     if not comparison:
         return ""
-    items = "".join(f"<li>{title}: {escape(', '.join(comparison[key]) or 'none')}</li>"
-                    for title, key in BASELINE_LISTS)
-    return f"<p>Against the baseline of {escape(comparison['started'])}:</p><ul class=\"baseline\">{items}</ul>"
+    items = "".join(
+        f"<li>{title}: {escape(', '.join(comparison[key]) or 'none')}</li>" for title, key in BASELINE_LISTS
+    )
+    return f'<p>Against the baseline of {escape(comparison["started"])}:</p><ul class="baseline">{items}</ul>'
 
 
 def _leftovers(report: dict[str, Any]) -> str:
     if not report["leftovers"]:
         return ""
     items = "".join(f"<li><code>{escape(key)}</code></li>" for key in report["leftovers"])
-    return f"<h3>Keys this run could not remove</h3><p>They fail the run; remove them by hand:</p><ul class=\"leftovers\">{items}</ul>"
+    return (
+        "<h3>Keys this run could not remove</h3><p>They fail the run; remove them by hand:</p>"
+        f'<ul class="leftovers">{items}</ul>'
+    )
 
 
 def matrix_html(report: dict[str, Any]) -> str:
@@ -84,15 +93,18 @@ def matrix_html(report: dict[str, Any]) -> str:
     reasons = "".join(f"<li>{escape(reason)}</li>" for reason in report["reasons"])
     groups = "".join(
         f'<tbody><tr class="area"><th colspan="4">{escape(area)}</th></tr>{"".join(map(_row, rows))}</tbody>'
-        for area, rows in by_area(report).items())
-    return (f"<style>{_STYLE}</style><section id=\"conformance\">"
-            f"<h2>Conformance: <span class=\"verdict-{verdict}\">{verdict}</span></h2>"
-            f"<p>{escape(headline(report))}</p>"
-            + (f"<ul class=\"reasons\">{reasons}</ul>" if reasons else "")
-            + _leftovers(report)
-            + _baseline(report)
-            + "<table id=\"conformance-matrix\"><thead><tr><th>Requirement</th><th>Level</th>"
-              f"<th>Outcome</th><th>Statement, source and evidence</th></tr></thead>{groups}</table></section>")
+        for area, rows in by_area(report).items()
+    )
+    return (
+        f'<style>{_STYLE}</style><section id="conformance">'
+        f'<h2>Conformance: <span class="verdict-{verdict}">{verdict}</span></h2>'
+        f"<p>{escape(headline(report))}</p>"
+        + (f'<ul class="reasons">{reasons}</ul>' if reasons else "")
+        + _leftovers(report)
+        + _baseline(report)
+        + '<table id="conformance-matrix"><thead><tr><th>Requirement</th><th>Level</th>'
+        f"<th>Outcome</th><th>Statement, source and evidence</th></tr></thead>{groups}</table></section>"
+    )
 
 
 class HtmlMatrix:

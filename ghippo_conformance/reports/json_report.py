@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ghippo_conformance import __version__
+from ghippo_conformance.target.profile import Section
 from ghippo_conformance.target.session import Target
 from ghippo_conformance.target.settings import Settings
 from ghippo_conformance.verdict.catalogue import Catalogue
@@ -27,11 +28,25 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What the run was pointed at, as the report names it."""
+
+    profile: Section
+    base_url: str
+    embedded_reference: bool
+    notices: list[str]
+
+    @classmethod
+    def of(cls, target: Target) -> Subject:
+        return cls(target.profile, target.base_url, target.embedded is not None, target.notices)
+
+
 def build(
     conclusion: Conclusion,
     aftermath: Aftermath,
     catalogue: Catalogue,
-    target: Target,
+    subject: Subject,
     settings: Settings,
     *,
     started: str,
@@ -40,9 +55,9 @@ def build(
     return {
         "suite_version": __version__,
         "catalogue_version": catalogue.version,
-        "profile": target.profile.as_dict(),
+        "profile": subject.profile.as_dict(),
         "profile_reason": settings.profile_reason,
-        "target": {"base_url": target.base_url, "embedded_reference": target.embedded is not None},
+        "target": {"base_url": subject.base_url, "embedded_reference": subject.embedded_reference},
         "started": started,
         "finished": now(),
         "seed": settings.seed,
@@ -63,7 +78,7 @@ def build(
         "leftovers": list(aftermath.leftovers),
         "vanished": list(aftermath.vanished),
         "sweep_error": aftermath.sweep_error,
-        "notices": list(target.notices),
+        "notices": list(subject.notices),
     }
 
 

@@ -3,17 +3,21 @@ or a pull-request comment. Problems come first; the full matrix folds away under
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
-
-import re
 
 from ghippo_conformance.reports.views import BASELINE_LISTS, by_area, first_line, headline
 from ghippo_conformance.target.inert import inert
 from ghippo_conformance.verdict.outcomes import Outcome
 
-_ICON = {Outcome.PASSED: "✅", Outcome.FAILED: "❌", Outcome.WAIVED: "⚠️", Outcome.SKIPPED: "⏭️",
-         Outcome.NOT_APPLICABLE: "➖"}
+_ICON = {
+    Outcome.PASSED: "✅",
+    Outcome.FAILED: "❌",
+    Outcome.WAIVED: "⚠️",
+    Outcome.SKIPPED: "⏭️",
+    Outcome.NOT_APPLICABLE: "➖",
+}
 
 
 def _cell(text: str) -> str:
@@ -35,8 +39,9 @@ def _code(text: str) -> str:
 
 def _table(requirements: list[dict[str, Any]], last: str, value: Callable[[dict[str, Any]], str]) -> list[str]:
     lines = [f"| Requirement | Level | Outcome | {last} |", "|---|---|---|---|"]
-    lines += [f"| `{r['id']}` | {r['level']} | {_ICON[r['outcome']]} {r['outcome']} | {value(r)} |"
-              for r in requirements]
+    lines += [
+        f"| `{r['id']}` | {r['level']} | {_ICON[r['outcome']]} {r['outcome']} | {value(r)} |" for r in requirements
+    ]
     return lines
 
 
@@ -46,8 +51,7 @@ def _id_list(title: str, ids: list[str]) -> str:
 
 def render(report: dict[str, Any]) -> str:
     verdict = report["verdict"]
-    lines = [f"## {'✅' if verdict == 'pass' else '❌'} Ghippo conformance: {verdict}", "",
-             headline(report), ""]
+    lines = [f"## {'✅' if verdict == 'pass' else '❌'} Ghippo conformance: {verdict}", "", headline(report), ""]
     lines += [f"- {_code(reason)}" for reason in report["reasons"]]
     lines += [""] if report["reasons"] else []
     if report["leftovers"]:
@@ -66,8 +70,11 @@ def render(report: dict[str, Any]) -> str:
     waivers = report["waivers"]
     if waivers:
         lines += ["### Waivers", "", "| Requirement | Status | Owner | Expires | Reason |", "|---|---|---|---|---|"]
-        lines += [f"| `{w['requirement']}`{' ' + _cell(w['test']) if w['test'] else ''} | {w['status']} "
-                  f"| {_cell(w['owner'])} | {w['expires']} | {_cell(w['reason'])} |" for w in waivers]
+        lines += [
+            f"| `{w['requirement']}`{' ' + _cell(w['test']) if w['test'] else ''} | {w['status']} "
+            f"| {_cell(w['owner'])} | {w['expires']} | {_cell(w['reason'])} |"
+            for w in waivers
+        ]
         lines += [""]
     lines += [f"<details><summary>All {len(report['requirements'])} requirements</summary>", ""]
     for area, requirements in by_area(report).items():

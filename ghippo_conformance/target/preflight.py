@@ -85,14 +85,14 @@ def _call(api: Api, path: str, **kwargs) -> Exchange:
         return api.get(path, **kwargs)
     except RateLimited as limited:
         raise PreflightError(f"{where}: {limited.msg}", RATE_LIMITED) from None
-    except httpx.TimeoutException:
-        raise PreflightError(
-            f"{where} did not answer within the request timeout; check --base-url, the network, "
-            "or raise --request-timeout",
-            UNREACHABLE,
-        ) from None
     except httpx.TransportError as error:
         cause = str(error).splitlines()[0]  # the sentence names the URL; the evidence's "sent:" line is not needed
+        if isinstance(error, httpx.TimeoutException):
+            raise PreflightError(
+                f"{where} did not answer within the request timeout ({cause}); check --base-url, the network, "
+                "or raise --request-timeout",
+                UNREACHABLE,
+            ) from None
         if _is_tls(error):
             raise PreflightError(
                 f"the TLS handshake with {api.base_url} failed ({cause}); if the deployment speaks "
