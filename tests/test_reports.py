@@ -129,6 +129,8 @@ def test_json_report_validates_and_shows_the_failure_with_evidence(failing_run):
 def test_markdown_summary_names_the_failure(failing_run):
     summary = (failing_run.directory / "summary.md").read_text()
     assert summary.startswith("## ❌ Ghippo conformance: fail")
+    report = failing_run.report()
+    assert f"Profile {report['profile']['name']} ({report['profile_reason']}) against" in summary, summary[:500]
     assert f"| `{FAILING}` | MUST | ❌ failed | `expected exp - iat = 1 s, got 259200 s` |" in summary
 
 

@@ -88,6 +88,13 @@ def _leftovers(report: dict[str, Any]) -> str:
     )
 
 
+def _notices(report: dict[str, Any]) -> str:
+    if not report["notices"]:
+        return ""
+    items = "".join(f"<li>{escape(notice)}</li>" for notice in report["notices"])
+    return f'<h3>What the session-start check decided</h3><ul class="notices">{items}</ul>'
+
+
 def matrix_html(report: dict[str, Any]) -> str:
     verdict = report["verdict"]
     reasons = "".join(f"<li>{escape(reason)}</li>" for reason in report["reasons"])
@@ -101,6 +108,7 @@ def matrix_html(report: dict[str, Any]) -> str:
         f"<p>{escape(headline(report))}</p>"
         + (f'<ul class="reasons">{reasons}</ul>' if reasons else "")
         + _leftovers(report)
+        + _notices(report)
         + _baseline(report)
         + '<table id="conformance-matrix"><thead><tr><th>Requirement</th><th>Level</th>'
         f"<th>Outcome</th><th>Statement, source and evidence</th></tr></thead>{groups}</table></section>"

@@ -59,6 +59,9 @@ def render(report: dict[str, Any]) -> str:
         lines += [f"- {_code(key)}" for key in report["leftovers"]] + [""]
     if report["sweep_error"]:
         lines += ["### Keys this run could not check", "", _code(report["sweep_error"]), ""]
+    if report["notices"]:
+        lines += ["### What the session-start check decided", ""]
+        lines += [f"- {_code(notice)}" for notice in report["notices"]] + [""]
     problems = [r for r in report["requirements"] if r["outcome"] in (Outcome.FAILED, Outcome.WAIVED)]
     if problems:
         lines += ["### Failed and waived", "", *_table(problems, "Why", lambda r: _code(first_line(r["reason"]))), ""]

@@ -27,7 +27,7 @@ def headline(report: dict[str, Any]) -> str:
     target = report["target"]
     where = " (embedded reference)" if target["embedded_reference"] else ""
     return (
-        f"Profile {report['profile']['name']} against {target['base_url']}{where}; "
+        f"Profile {report['profile']['name']} ({report['profile_reason']}) against {target['base_url']}{where}; "
         f"suite {report['suite_version']}, catalogue {report['catalogue_version']}, "
         f"seed {report['seed']}. Requirements: {counts_line(report)}."
     )
