@@ -7,6 +7,7 @@ the shape of every response (extra fields, field order, content type) live in on
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,6 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ghippo_reference.auth import FORM_ACCESS_TOKEN
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.errors import NO_ROUTE, SERVER_FAULT, ApiError
 from ghippo_reference.keys import create_access_key, delete_access_key, exchange_key_pair, list_access_keys
@@ -34,6 +36,7 @@ _JSON_STYLES = {
     "compact": {"ensure_ascii": False, "separators": (",", ":")},
     "pretty-ascii": {"ensure_ascii": True, "indent": 2},
 }
+_FORM_ENCODED = b"application/x-www-form-urlencoded"
 
 
 # The token paths served, by Behaviour.token_routes.
@@ -60,6 +63,7 @@ def build_app(deployment: Deployment, latency_s: float = 0.0) -> Starlette:
             Middleware(_CountThenDelay, deployment=deployment, latency_s=latency_s),
             Middleware(_RoutedAsBehaviourSays, behaviour=deployment.behaviour),
             *_transport_middleware(deployment.behaviour),
+            *([Middleware(_FormBodyRead)] if deployment.behaviour.token_from_form else []),
         ],
         exception_handlers={
             ApiError: _error_response,
@@ -149,6 +153,41 @@ class _CloseConnection:
             await send(message)
 
         await self.app(scope, receive, send_closing if scope["type"] == "http" else send)
+
+
+class _FormBodyRead:
+    """Reads a form-encoded body (Behaviour.token_from_form) as a framework that takes RFC 6750 section 2.2
+    credentials does: its access_token is the bearer (left in the scope for auth.py), its other fields
+    are the operation's, handed on as the JSON body the handlers read."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        if scope["type"] != "http" or content_type.split(b";")[0].strip().lower() != _FORM_ENCODED:
+            await self.app(scope, receive, send)
+            return
+        body, more_body = b"", True
+        while more_body:
+            message = await receive()
+            body += message.get("body", b"")
+            more_body = message.get("more_body", False)
+        fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        token = fields.pop("access_token", None)
+        as_json = json.dumps(fields).encode()
+        kept = [(name, value) for name, value in scope["headers"] if name not in (b"content-type", b"content-length")]
+        headers = kept + [(b"content-type", b"application/json"), (b"content-length", str(len(as_json)).encode())]
+        replayed = False
+
+        async def receive_as_json() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": as_json, "more_body": False}
+
+        await self.app({**scope, "headers": headers, FORM_ACCESS_TOKEN: token}, receive_as_json, send)
 
 
 class _RoutedAsBehaviourSays:

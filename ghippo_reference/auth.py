@@ -24,7 +24,12 @@ if TYPE_CHECKING:
 # RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 # An Authorization header longer than this is answered as oversized_authorization says.
-_OVERSIZED_BYTES = 8 * 1024
+OVERSIZED_BYTES = 8 * 1024
+# The reason and status of the answer to one, by oversized_authorization ("closed" never gets here:
+# server.py closes the connection first).
+_OVERSIZED_ANSWERS = {"431": (HEADER_TOO_LARGE, 431), "500": (SERVER_FAULT, None)}
+# Where app.py leaves the access_token of a form-encoded body, under token_from_form.
+FORM_ACCESS_TOKEN = "ghippo.form_access_token"
 
 
 def authenticate(request: Request, deployment: Deployment) -> User:
@@ -75,10 +80,13 @@ def _authorization(request: Request, behaviour: Behaviour) -> str | None:
         raise ApiError(UNAUTHENTICATED_REQUEST)
     if not values:
         query_token = request.query_params.get("access_token") if behaviour.token_from_query else None
-        return f"Bearer {query_token}" if query_token else None
+        body_token = request.scope.get(FORM_ACCESS_TOKEN) if behaviour.token_from_form else None
+        token = query_token or body_token
+        return f"Bearer {token}" if token else None
     value = values[-1]
-    if len(value) > _OVERSIZED_BYTES and behaviour.oversized_authorization != "refused":
-        raise ApiError(SERVER_FAULT) if behaviour.oversized_authorization == "500" else ApiError(HEADER_TOO_LARGE)
+    if len(value) > OVERSIZED_BYTES and behaviour.oversized_authorization in _OVERSIZED_ANSWERS:
+        reason, status = _OVERSIZED_ANSWERS[behaviour.oversized_authorization]
+        raise ApiError(reason, status=status)
     return value
 
 

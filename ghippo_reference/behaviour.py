@@ -82,8 +82,12 @@ class Behaviour:
     repeated_authorization: Literal["refused", "bad-request", "last-used"] = "refused"
     # A bearer in the access_token query parameter is accepted when no Authorization header is sent.
     token_from_query: bool = False
-    # An Authorization header over 8 KiB: the usual 401, 431 (RFC 6585 section 5), or a 500.
-    oversized_authorization: Literal["refused", "431", "500"] = "refused"
+    # A bearer in the access_token field of a form-encoded body (RFC 6750 section 2.2) is accepted when no
+    # Authorization header is sent, the body's other fields read as the operation's (a create makes a key).
+    token_from_form: bool = False
+    # An Authorization header over 8 KiB: the usual 401, 431 (RFC 6585 section 5), a 500, or the connection
+    # closed without an answer (RFC 9112 section 9.6).
+    oversized_authorization: Literal["refused", "431", "500", "closed"] = "refused"
     # RFC 7517 section 5: the key set also lists an EC signing key; tokens are still RS256 only.
     ec_key_listed: bool = False
     accept_expired: bool = False

@@ -8,8 +8,10 @@ from email.utils import formatdate
 
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ghippo_reference.app import build_app
+from ghippo_reference.auth import OVERSIZED_BYTES
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.keys import create_key
 from ghippo_reference.signing import signing_key
@@ -19,6 +21,8 @@ CONFORMING = Behaviour()
 
 HOST = "127.0.0.1"
 _THREAD_TIMEOUT_S = 5.0
+# The scope key under which _ClosableConnections offers the application a way to close the connection.
+_CLOSE_CONNECTION = "ghippo.close_connection"
 
 
 @dataclass
@@ -68,10 +72,13 @@ def start(
     created = [create_key(deployment, admin, f"preexisting-{number}", "") for number in range(1, preexisting_keys + 1)]
     listener = _listening_socket(port)
     app = _DatedByDeploymentClock(build_app(deployment, latency_s), deployment)
+    if behaviour.oversized_authorization == "closed":
+        app = _ClosedOnOversizedAuthorization(app, deployment)
     # uvicorn would date every response by the host's clock; the deployment's own clock does.
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", date_header=False)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", date_header=False, http=_ClosableConnections
     )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="reference-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + _THREAD_TIMEOUT_S
@@ -101,6 +108,46 @@ class _DatedByDeploymentClock:
             await send(message)
 
         await self.app(scope, receive, send_dated if scope["type"] == "http" else send)
+
+
+class _ClosableConnections(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, offering the application a way to close the connection without
+    answering: no ASGI message does that (a response start writes the status line, and an application
+    that ends without one gets a 500)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        serve = self.app
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await serve({**scope, _CLOSE_CONNECTION: self.transport.close}, receive, send)
+
+        self.app = app
+
+
+class _ClosedOnOversizedAuthorization:
+    """Closes the connection, unanswered, on a request whose Authorization header is over
+    auth.OVERSIZED_BYTES (Behaviour.oversized_authorization "closed"), as RFC 9112 section 9.6 lets a
+    server do with a request it will not serve."""
+
+    def __init__(self, app: ASGIApp, deployment: Deployment):
+        self.app = app
+        self.deployment = deployment
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _oversized_authorization(scope):
+            await self.app(scope, receive, send)
+            return
+        self.deployment.count_request()
+        scope[_CLOSE_CONNECTION]()
+        # Returning at once would make uvicorn send a 500 (into the closing connection, and log an
+        # error): once it has seen the connection go, an application that sent nothing is left alone.
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+
+def _oversized_authorization(scope: Scope) -> bool:
+    return any(name == b"authorization" and len(value) > OVERSIZED_BYTES for name, value in scope["headers"])
 
 
 def _listening_socket(port: int) -> socket.socket:

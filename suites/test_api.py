@@ -1,15 +1,15 @@
 """The whole documented API: generated inputs, authentication everywhere, JSON content type."""
 
-import json
-
 import pytest
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from ghippo_conformance.checks import cases, expect, schemas, secrets, shapes
+from ghippo_conformance.checks import batch, cases, expect, secrets, shapes
+from ghippo_conformance.checks.attacks import answered
 from ghippo_conformance.checks.expect import refused
 from ghippo_conformance.checks.generated import READ_ONLY_OPERATIONS, bounded, read_only_schema, send
 from ghippo_conformance.checks.pages import first_page
+from ghippo_conformance.target.http import Exchange
 
 any_input = read_only_schema(GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 valid_input = read_only_schema(GenerationMode.POSITIVE)
@@ -55,52 +55,98 @@ def test_plain_request_gets_documented_success(api, profile, bearer, operation_i
 
 # What API-AUTH-ENFORCED presents: nothing, or a bearer that is no token of the deployment's.
 PRESENTED = {"no-credentials": None, "invalid-token": "not-a-valid-token"}
+NO_SUCH_KEY = "conformance-no-such-key"  # the {id} of the operations on one key: a delete changes nothing
+# Under xdist the reads and deletes are sent once, on the one worker that runs the tests reading them.
+reads_the_anonymous_requests = pytest.mark.xdist_group("anonymous-requests")
+
+
+def protected_cases():
+    """(METHOD, path template, shape, presented, test id) for every protected operation of the document,
+    with no credentials and with an invalid token as documented, and with the invalid token in every
+    other shape of request-shapes.toml: a shape that skips authentication skips it whether a header
+    came or not, and AUTH-MISSING sends the read operations in every shape without one."""
+    for method, path, operation_id in shapes.protected_operations():
+        for shape in shapes.rows():
+            documented = shape["id"] == "as-documented"
+            if not shapes.applies(shape, method, path):
+                continue
+            for presented in PRESENTED if documented else ["invalid-token"]:
+                case_id = f"{presented}-{operation_id}" + ("" if documented else f"-{shape['id']}")
+                yield method, path, shape, presented, case_id
 
 
 def protected_requests():
-    """Every protected operation of the document, with no credentials and with an invalid token as
-    documented, and with the invalid token in every other shape of request-shapes.toml: a shape
-    that skips authentication skips it whether a header came or not, and AUTH-MISSING sends the
-    read operations in every shape without one."""
-    document = json.loads(schemas.OPENAPI.read_text())
-    default_security = document.get("security", [])
-    for path, methods in document["paths"].items():
-        for method, operation in methods.items():
-            if not operation.get("security", default_security):
-                continue
-            # A create that a broken deployment accepts takes one of the user's key slots.
-            marks = [pytest.mark.key_slots] if method == "post" else []
-            for shape in shapes.rows():
-                documented = shape["id"] == "as-documented"
-                if not shapes.applies(shape, method.upper(), path):
-                    continue
-                for presented in PRESENTED if documented else ["invalid-token"]:
-                    case_id = f"{presented}-{operation['operationId']}" + ("" if documented else f"-{shape['id']}")
-                    yield pytest.param(method.upper(), path, shape, presented, id=case_id, marks=marks)
+    for method, path, shape, presented, case_id in protected_cases():
+        # A create that a broken deployment accepts takes one of the user's key slots: creates go one
+        # at a time in their test; the reads and deletes of a missing key are sent side by side.
+        marks = [pytest.mark.key_slots] if method == "POST" else [reads_the_anonymous_requests]
+        yield pytest.param(method, path, shape, presented, id=case_id, marks=marks)
+
+
+@pytest.fixture(scope="module")
+def anonymous_answers(api) -> dict:
+    """The answers to every protected read and delete of `protected_cases`, sent once, side by side."""
+    return batch.answers(
+        api,
+        [
+            shapes.batched(
+                (method, path, shape["id"], presented),
+                shape,
+                method,
+                path.replace("{id}", NO_SUCH_KEY),
+                bearer=PRESENTED[presented],
+            )
+            for method, path, shape, presented, _ in protected_cases()
+            if method != "POST"
+        ],
+    )
+
+
+def created_anonymously(api, key_ledger, request: shapes.Request, presented: str) -> Exchange:
+    """A create of a key, sent on its own: one that a broken deployment accepts is adopted and deleted
+    at once, which frees its slot for the key checks."""
+    body = {"name": f"{key_ledger.prefix}anonymous", "expiredAt": ""}
+    exchange = api.send("POST", request.path, params=request.params, json_body=body, bearer=PRESENTED[presented])
+    key_ledger.adopt(exchange, body["name"])
+    made = exchange.json() if exchange.status < 300 else None
+    if isinstance(made, dict) and isinstance(made.get("id"), str):
+        key_ledger.delete(made["id"])
+    return exchange
 
 
 @pytest.mark.requirement("API-AUTH-ENFORCED")
 @pytest.mark.parametrize("method,path,shape,presented", list(protected_requests()))
-def test_protected_operation_refuses_anonymous(api, profile, key_ledger, method, path, shape, presented):
+def test_protected_operation_refuses_anonymous(request, api, profile, method, path, shape, presented):
     """Every protected operation refuses requests without credentials or with invalid ones, in every shape."""
-    request = shapes.shaped(shape, method, path.replace("{id}", "conformance-no-such-key"))
-    body = {"name": f"{key_ledger.prefix}anonymous", "expiredAt": ""} if method == "POST" else None
-    exchange = api.send(method, request.path, params=request.params, json_body=body, bearer=PRESENTED[presented])
-    if body:
-        key_ledger.adopt(exchange, body["name"])
-        made = exchange.json() if exchange.status < 300 else None
-        if isinstance(made, dict) and isinstance(made.get("id"), str):
-            key_ledger.delete(made["id"])  # a create that got through frees its slot for the key checks
-    what = "no credentials" if presented == "no-credentials" else "an invalid token"
-    expect.status(exchange, request.refusals(profile), f"{method} {path} with {what}, {shape['description']}")
+    shaped = shapes.shaped(shape, method, path.replace("{id}", NO_SUCH_KEY))
+    presenting = "no credentials" if presented == "no-credentials" else "an invalid token"
+    what = f"{method} {path} with {presenting}, {shape['description']}"
+    if method == "POST":
+        exchange = created_anonymously(api, request.getfixturevalue("key_ledger"), shaped, presented)
+    else:
+        answers = request.getfixturevalue("anonymous_answers")  # only here: the creates' worker sends no batch
+        exchange = answered(answers[(method, path, shape["id"], presented)], what)
+    expect.status(exchange, shaped.refusals(profile), what)
+
+
+# Under xdist the near misses are sent once, on the one worker that runs the test reading them.
+reads_the_near_misses = pytest.mark.xdist_group("near-misses-of-the-bearer")
+
+
+@pytest.fixture(scope="module")
+def near_miss_answers(api, profile, bearer) -> dict:
+    """The answers to every near miss of the session's bearer, by the near miss, sent side by side."""
+    misses = secrets.near_misses(bearer).values()
+    return batch.answers(api, [batch.Request(almost, profile.paths.users, {"bearer": almost}) for almost in misses])
 
 
 @pytest.mark.requirement("API-AUTH-ENFORCED")
+@reads_the_near_misses
 @pytest.mark.parametrize("kind", secrets.NEAR_MISS_KINDS)
-def test_near_miss_of_the_bearer_is_refused(api, profile, bearer, kind):
+def test_near_miss_of_the_bearer_is_refused(near_miss_answers, profile, bearer, kind):
     """The session's bearer (the access key, or the issued token) almost right is refused."""
-    almost = secrets.near_miss(bearer, kind, "the bearer")
-    refused(api.get(profile.paths.users, bearer=almost), profile, f"the bearer, {secrets.NEAR_MISS_KINDS[kind]}")
+    what = f"the bearer, {secrets.NEAR_MISS_KINDS[kind]}"
+    refused(answered(near_miss_answers[secrets.near_miss(bearer, kind, "the bearer")], what), profile, what)
 
 
 @pytest.mark.requirement("API-CONTENT-TYPE")

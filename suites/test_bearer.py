@@ -2,21 +2,33 @@
 
 import pytest
 
-from ghippo_conformance.checks import attacks, cases, expect, shapes, tokens
+from ghippo_conformance.checks import attacks, batch, cases, expect, shapes, tokens
 from ghippo_conformance.checks.challenges import bearer_challenge_params, offers_bearer
 from ghippo_conformance.checks.expect import refused
 from ghippo_conformance.checks.pages import first_page
 
+# Under xdist, the tests reading the requests without Authorization run on one worker, which sends them once per path.
+reads_the_requests_without_authorization = pytest.mark.xdist_group("requests-without-authorization")
+
+
+@pytest.fixture(scope="module")
+def without_authorization(api, protected_path) -> dict:
+    """The answers to the protected path in every shape that applies to it, without Authorization, by
+    shape id; sent side by side."""
+    applying = [row for row in shapes.rows() if shapes.applies(row, "GET", protected_path)]
+    return batch.answers(api, [shapes.batched(row["id"], row, "GET", protected_path) for row in applying])
+
 
 @pytest.mark.requirement("AUTH-MISSING")
+@reads_the_requests_without_authorization
 @pytest.mark.parametrize("shape", cases.params(shapes.TABLE))
-def test_request_without_authorization_is_refused(api, profile, protected_path, shape):
+def test_request_without_authorization_is_refused(without_authorization, profile, protected_path, shape):
     """A request without an Authorization header gets the unauthenticated status, in every shape."""
     if not shapes.applies(shape, "GET", protected_path):
         pytest.skip(f"GET {protected_path} declares no query parameter: the as-documented case sends this shape")
-    request = shapes.shaped(shape, "GET", protected_path)
-    exchange = api.get(request.path, params=request.params)
-    expect.status(exchange, request.refusals(profile), f"a request without Authorization, {shape['description']}")
+    what = f"a request without Authorization, {shape['description']}"
+    exchange = attacks.answered(without_authorization[shape["id"]], what)
+    expect.status(exchange, shapes.shaped(shape, "GET", protected_path).refusals(profile), what)
 
 
 @pytest.mark.requirement("AUTH-MALFORMED")

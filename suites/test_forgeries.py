@@ -4,7 +4,8 @@ The cases are data (fixtures/cases/: embedded-key, alg-pinned, kid-injection, ta
 alg-confusion, foreign-key, single-credential, oversized), built from the session's valid bearer by
 checks/forgeries.py and sent once, side by side, to the users list: each verifier code path needs
 one hit, not one per protected operation (suites/test_bearer.py sends the classic cases to every
-one). Each test judges the answers to its own table's rows.
+one). Each test judges the answers to its own table's rows. The one row that would create a key on a
+deployment that accepts it (a bearer in a form body) is sent on its own, with the other key-slot tests.
 """
 
 import pytest
@@ -73,12 +74,26 @@ def test_foreign_signature_under_other_kid_is_refused(catalogue, profile, case):
 
 
 @pytest.mark.requirement("AUTH-SINGLE-CREDENTIAL")
-@pytest.mark.parametrize("case", cases.params("single-credential"))
+@pytest.mark.parametrize("case", attacks.params("single-credential", sent_alone=False))
 def test_bearer_is_read_from_one_header_only(catalogue, profile, case):
     """Two Authorization headers get 400 or 401; a bearer in the access_token parameter is not accepted."""
     for label, outcome in catalogue.of("single-credential", case):
         what = f"{case['description']} ({label})"
         refused(answered(outcome, what), profile, what, syntax_error=len(case["authorization"]) > 1)
+
+
+# A test of its own, not a row of the one above: it needs the key ledger, and runs with the key-slot
+# tests (serialized under xdist, left out by --read-only), where the catalogue's batch is not sent.
+@pytest.mark.requirement("AUTH-SINGLE-CREDENTIAL")
+@pytest.mark.parametrize("case", attacks.params("single-credential", sent_alone=True))
+def test_bearer_in_a_form_body_is_not_accepted(api, profile, bearer, key_ledger, case):
+    """A bearer in the access_token field of a form-encoded body, without the header, creates no key."""
+    if key_ledger.free_slots() == 0:
+        pytest.skip("the user holds as many keys as the limit allows: a create would be refused whatever the bearer")
+    exchange = attacks.create_with_bearer_in_form(api, profile, key_ledger, bearer, case)
+    # The operation takes a JSON body: a deployment may refuse the form as a body it cannot read (400,
+    # 415) before it looks for credentials. A 2xx is the bearer taken, and a 5xx no refusal.
+    expect.status(exchange, {profile.auth.unauthenticated_status, 400, 415}, case["description"])
 
 
 @pytest.mark.requirement("AUTH-OVERSIZED")

@@ -11,7 +11,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ghippo_conformance.checks import attacks, batch, cases, forgeries, paths, schemas, tokens
+from ghippo_conformance.checks.keys import KeyLedger
+from ghippo_conformance.target import profile as profiles
+from ghippo_conformance.target.http import Api, Exchange
+from ghippo_conformance.target.redact import Redactor
 from ghippo_conformance.verdict import catalogue
+from ghippo_reference.behaviour import Behaviour
+from ghippo_reference.server import start
 from selftest import variants
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -135,3 +141,47 @@ def test_a_closed_connection_is_not_a_timeout():
 def test_the_forge_schema_names_exactly_the_recipes():
     recipes = schemas.validator("forgery").schema["properties"]["recipe"]["enum"]
     assert sorted(recipes) == sorted(forgeries.RECIPES)
+
+
+# The form-body row: a deployment that takes its bearer creates a key.
+[FORM_BODY] = [case for case in cases.load("single-credential") if case["access_token"] == "form-body"]
+
+
+def test_rows_that_would_create_a_key_stay_out_of_the_batch():
+    batched = {request.key[1] for request in attacks._single_credential_requests("/users", BEARER)}
+    assert FORM_BODY["key_slots"] and FORM_BODY["id"] not in batched
+    assert batched == {case["id"] for case in cases.load("single-credential")} - {FORM_BODY["id"]}
+
+
+def test_a_bearer_in_a_form_is_redacted_in_the_evidence():
+    redactor = Redactor()
+    redactor.add(BEARER)
+    request = httpx.Request("POST", "http://deployment.invalid/keys")
+    form = {"access_token": BEARER, "name": "conformance-run-form-body-bearer"}
+    evidence = Exchange("POST", str(request.url), [], None, httpx.Response(401, request=request), redactor, form)
+    shown = evidence.evidence()
+    assert 'form={"access_token": "eyJh…[redacted' in shown and "conformance-run-form-body-bearer" in shown, shown
+    assert BEARER.split(".")[2] not in shown
+
+
+@pytest.mark.parametrize(("overrides", "status"), [({}, 401), ({"token_from_form": True}, 200)])
+def test_a_key_the_form_bearer_created_is_deleted_at_once(overrides, status):
+    profile = profiles.load("dce5-aksk")
+    with start(Behaviour.from_overrides(overrides)) as reference:
+        api = Api(reference.base_url, Redactor())
+        held = reference.admin_key_ids()
+        bearer = api.get(profile.paths.token, params=reference.credentials).json()["token"]
+        ledger = KeyLedger(api, profile, bearer, "self-test")
+        exchange = attacks.create_with_bearer_in_form(api, profile, ledger, bearer, FORM_BODY)
+        assert exchange.status == status, exchange.evidence()
+        assert reference.admin_key_ids() == held and ledger.created == {}
+        api.close()
+
+
+def test_the_reference_can_close_the_connection_on_an_oversized_header():
+    users = profiles.load("dce5-aksk").paths.users
+    with start(Behaviour(oversized_authorization="closed")) as reference, httpx.Client() as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.get(reference.base_url + users, headers={"Authorization": "Bearer " + "A" * 8 * 1024})
+        # Only that request goes unanswered: a header of the usual size still gets its refusal.
+        assert client.get(reference.base_url + users, headers={"Authorization": "Bearer A"}).status_code == 401

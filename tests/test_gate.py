@@ -187,3 +187,21 @@ def test_failure_no_requirement_accounts_for_fails_the_run():
         "t::crashed-in-setup: worker 'gw0' crashed while running 't::crashed-in-setup': "
         "a failure outside any requirement, so the run cannot vouch for the deployment"
     ]
+
+
+@pytest.mark.parametrize(
+    ("sent", "recorded"),
+    [
+        ("suites/t.py::test_x[users-trailing-slash]@anonymous-requests", "suites/t.py::test_x[users-trailing-slash]"),
+        ("suites/t.py::test_y@key-slots", "suites/t.py::test_y"),
+        ("suites/t.py::test_x[a@b]", "suites/t.py::test_x[a@b]"),
+    ],
+)
+def test_a_test_is_named_as_a_serial_run_names_it(sent, recorded):
+    # Under -n N with --dist loadgroup, xdist appends "@<group>" to a grouped test's id: a waiver
+    # naming the test must still cover it.
+    made = Results()
+    made.record(crash_report(sent, properties=[("requirement", MUST)]))
+    assert list(made.tests) == [recorded]
+    waiver = Waiver(MUST, "known", "team", datetime.date(2999, 1, 1), test=recorded)
+    assert waiver.covers(made.tests[recorded].nodeid)

@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+from fault_proxy import FaultProxy, Reset, Scope
 
 from ghippo_conformance.checks import cases, schemas, secrets, shapes
 from ghippo_conformance.target.http import Api
@@ -14,6 +15,7 @@ from ghippo_conformance.target.redact import Redactor
 from ghippo_reference import leniency
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start
+from selftest.suite_process import run_suite
 
 DOCUMENTED_SK = "1718672b-9c40-4538-a129-d9316a36ddff"  # seed 003's request example
 SAMPLE_TOKEN = (
@@ -139,6 +141,51 @@ def test_every_row_of_the_table_has_a_spelling_and_applies_where_it_adds_somethi
     assert shapes.applies(by_id["declared-parameters"], "GET", USERS)
     assert not shapes.applies(by_id["declared-parameters"], "GET", CURRENT_USER)
     assert shapes.shaped(by_id["undeclared-parameter"], "GET", USERS).params == {"conformance-undeclared": "1"}
+
+
+def test_protected_operations_are_those_the_document_secures():
+    document = json.loads(schemas.OPENAPI.read_text())
+    secured = {
+        (method.upper(), path, operation["operationId"])
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+        if operation.get("security", document.get("security", []))
+    }
+    listed = list(shapes.protected_operations())
+    assert len(listed) == len(secured) and set(listed) == secured
+    assert {method for method, _, _ in secured} == {"GET", "POST", "DELETE"}
+
+
+def test_a_batched_shape_keeps_its_method_spelling_and_parameters():
+    by_id = {row["id"]: row for row in shapes.rows()}
+    key_path = "/apis/ghippo.io/v1alpha1/current-user/accesstokens/conformance-no-such-key"
+    deleted = shapes.batched("k", by_id["percent-encoded-letter"], "DELETE", key_path, bearer="not-a-valid-token")
+    assert (deleted.key, deleted.method, deleted.path) == ("k", "DELETE", "/%61pis" + key_path.removeprefix("/apis"))
+    assert deleted.arguments == {"params": None, "bearer": "not-a-valid-token"}
+    listed = shapes.batched("k", by_id["declared-parameters"], "GET", USERS)
+    assert listed.arguments == {"params": shapes.declared_query("GET", USERS)}
+
+
+# The shape tests, and the spelling a fault answers with a reset instead of passing it on.
+SHAPE_TESTS = "test_request_without_authorization_is_refused or test_protected_operation_refuses_anonymous"
+UNANSWERED = "percent-encoded-letter"
+
+
+def test_a_shape_that_gets_no_answer_fails_its_own_test_with_the_error():
+    """Sent side by side, a shape whose connection is reset fails that shape's test, with the request
+    and the error as evidence; the other shapes' answers are judged as ever."""
+    reset = Reset(scope=Scope(path=shapes.spelt("/apis", UNANSWERED)))
+    with start() as reference, FaultProxy(reference.base_url, reset) as proxy:
+        run = run_suite(proxy.base_url, "dce5-aksk", reference.credentials, "-k", SHAPE_TESTS)
+    assert run.report is not None, run.output_tail
+    tests = {test["nodeid"]: test for row in run.report["requirements"] for test in row["tests"]}
+    failed = {nodeid for nodeid, test in tests.items() if test["outcome"] == "failed"}
+    assert failed == {nodeid for nodeid in tests if nodeid.endswith(f"-{UNANSWERED}]")}, run.output_tail
+    assert len(failed) == 2 + len(list(shapes.protected_operations())), failed  # both paths, every operation
+    for nodeid in failed:
+        told = tests[nodeid]["reason"] + tests[nodeid]["evidence"]
+        assert "the connection failed" in told and "/%61pis/" in told, (nodeid, tests[nodeid])
+    assert {test["outcome"] for nodeid, test in tests.items() if nodeid not in failed} <= {"passed", "skipped"}
 
 
 # --- the reference's lenient knobs --------------------------------------------------------------

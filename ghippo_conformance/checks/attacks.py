@@ -3,7 +3,8 @@
 The tables (fixtures/cases/*.toml, listed in FORGERY_TABLES and beside them) say what each request
 carries; here they become requests to one protected path (each verifier code path needs one hit,
 not one per operation), sent side by side by checks/batch.py; the tests then each judge the
-answers to their own table's rows.
+answers to their own table's rows. A row marked key_slots would create a key on a deployment that
+accepts it: it stays out of the batch and is sent on its own (`create_with_bearer_in_form`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from ghippo_conformance.checks import batch, cases, expect, forgeries, tokens
+from ghippo_conformance.checks.keys import KeyLedger
 from ghippo_conformance.target.http import Api, Exchange
 
 # Tables whose rows are forged tokens sent as the bearer (their `forge` column is a recipe).
@@ -45,6 +47,12 @@ class Answers:
         for label, outcome in self.of(table, case):
             what = f"{case['description']} ({label})"
             expect.refused(answered(outcome, what), profile, what)
+
+
+def params(table: str, *, sent_alone: bool) -> list:
+    """A catalogue table's rows as test parameters: those the batch sends, or (sent_alone) those marked
+    key_slots, which would create a key on a deployment that accepts them and are each sent on their own."""
+    return [param for param in cases.params(table) if bool(param.values[0].get("key_slots")) == sent_alone]
 
 
 def send_catalogue(api: Api, path: str, bearer: str, jwks: dict | None) -> Answers:
@@ -82,15 +90,39 @@ def _forgery_requests(
 
 
 def _single_credential_requests(path: str, bearer: str) -> list[batch.Request]:
-    presented = {"valid": bearer, "invalid": tokens.signed_with_foreign_key(bearer)}
     requests = []
     for case in cases.load("single-credential"):
-        headers = [("Authorization", f"Bearer {presented[which]}") for which in case["authorization"]]
-        params = {"access_token": bearer} if case["access_token"] == "valid" else None
-        label = " + ".join(case["authorization"]) or "no header"
-        arguments = {"headers": headers, "params": params}
-        requests.append(batch.Request(("single-credential", case["id"], label), path, arguments))
+        if case.get("key_slots"):
+            continue  # sent on its own by create_with_bearer_in_form
+        query = {"access_token": bearer} if case["access_token"] == "query" else None
+        arguments = {"headers": _authorization_headers(case, bearer), "params": query}
+        requests.append(batch.Request(("single-credential", case["id"], _label(case)), path, arguments))
     return requests
+
+
+def create_with_bearer_in_form(api: Api, profile: Any, ledger: KeyLedger, bearer: str, case: dict) -> Exchange:
+    """The operation that creates a key, with the bearer in the access_token field of a form-encoded
+    body (RFC 6750 section 2.2) and the row's Authorization headers. A deployment that takes the
+    bearer creates the key: it carries the run's name, so the ledger adopts it and deletes it at once,
+    freeing its slot for the key checks (and the run-end sweep finds it should the delete fail)."""
+    name = f"{ledger.prefix}{case['id']}-bearer"
+    form = {"access_token": bearer, "name": name, "expiredAt": ""}
+    exchange = api.send("POST", profile.paths.create_key, form=form, headers=_authorization_headers(case, bearer))
+    ledger.adopt(exchange, name)
+    made = exchange.json() if exchange.status < 300 else None
+    if isinstance(made, dict) and isinstance(made.get("id"), str):
+        ledger.delete(made["id"])
+    return exchange
+
+
+def _authorization_headers(case: dict, bearer: str) -> list[tuple[str, str]]:
+    """The row's Authorization headers, in order: the session's bearer ("valid") or a foreign-signed copy."""
+    presented = {"valid": bearer, "invalid": tokens.signed_with_foreign_key(bearer)}
+    return [("Authorization", f"Bearer {presented[which]}") for which in case["authorization"]]
+
+
+def _label(case: dict) -> str:
+    return " + ".join(case["authorization"]) or "no header"
 
 
 def _oversized_requests(path: str) -> list[batch.Request]:

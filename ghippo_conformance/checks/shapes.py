@@ -7,17 +7,21 @@ declares come from the OpenAPI document (schemas/openapi.json), never from a lis
 
 httpx sends a doubled slash and a percent-encoded letter as written (only dot segments are
 resolved), so every spelling here leaves the client as the row describes it.
+
+Most shapes are reads (or deletes of a key that does not exist), none depending on another: the
+suites send them side by side through checks/batch.py, `batched` making each a request of a batch.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ghippo_conformance.checks import cases, schemas
+from ghippo_conformance.checks import batch, cases, schemas
 
 TABLE = "request-shapes"
 # A valid value for a declared query parameter, by its schema type: the shape is about which
@@ -41,14 +45,26 @@ class Request:
 
 
 @cache
+def _document() -> dict[str, Any]:
+    return json.loads(schemas.OPENAPI.read_text())
+
+
+@cache
 def _operations() -> dict[tuple[str, str], dict[str, Any]]:
-    """The OpenAPI document's operations by (METHOD, path template)."""
-    document = json.loads(schemas.OPENAPI.read_text())
+    """The OpenAPI document's operations by (METHOD, path template), in the document's order."""
     return {
         (method.upper(), path): operation
-        for path, methods in document["paths"].items()
+        for path, methods in _document()["paths"].items()
         for method, operation in methods.items()
     }
+
+
+def protected_operations() -> Iterator[tuple[str, str, str]]:
+    """(METHOD, path template, operationId) of every operation the document protects."""
+    default_security = _document().get("security", [])
+    for (method, path), operation in _operations().items():
+        if operation.get("security", default_security):
+            yield method, path, operation["operationId"]
 
 
 def declared_query(method: str, path: str) -> dict[str, str]:
@@ -90,6 +106,13 @@ def shaped(row: dict, method: str, path: str) -> Request:
     if row["undeclared_parameter"]:
         params[row["undeclared_parameter"]] = "1"
     return Request(spelt(path, row["spelling"]), params or None, frozenset(row["other_refusals"]))
+
+
+def batched(key: Hashable, row: dict, method: str, path: str, **arguments: Any) -> batch.Request:
+    """The operation at the concrete `path` in the shape of `row`, as a request of a batch found again
+    by `key`; `arguments` are the HTTP helper's (bearer=…)."""
+    request = shaped(row, method, path)
+    return batch.Request(key, request.path, {"params": request.params, **arguments}, method)
 
 
 def rows() -> tuple[dict, ...]:

@@ -84,6 +84,7 @@ class Exchange:
     request_body: Any
     response: httpx.Response
     redact: Redactor = field(repr=False)
+    request_form: dict[str, str] | None = None
 
     @property
     def status(self) -> int:
@@ -106,7 +107,7 @@ class Exchange:
 
     def evidence(self) -> str:
         """The exchange as a reader of a failure needs it: request, status, headers, body."""
-        sent = _sent(self.method, self.url, self.request_headers, self.request_body)
+        sent = _sent(self.method, self.url, self.request_headers, self.request_body, self.request_form)
         body = self.text
         if len(body) > _BODY_LIMIT:
             body = body[:_BODY_LIMIT] + f"… ({len(self.text)} chars)"
@@ -116,11 +117,13 @@ class Exchange:
         return inert(self.redact(f"  sent: {sent}\n  got:  {got} {body}"))
 
 
-def _sent(method: str, url: str, headers: list[tuple[str, str]], body: Any) -> str:
-    """A request as evidence shows it (before redaction)."""
+def _sent(method: str, url: str, headers: list[tuple[str, str]], body: Any, form: dict[str, str] | None = None) -> str:
+    """A request as evidence shows it (before redaction). A form's fields are shown as JSON, not
+    percent-encoded as sent: a secret in one stays as the redactor knows it."""
     listed = "; ".join(f"{k}: {v}" for k, v in headers)
     sent = f"{method} {url}" + (f" [{listed}]" if listed else "")
-    return sent + (f" body={json.dumps(body)}" if body is not None else "")
+    sent += f" body={json.dumps(body)}" if body is not None else ""
+    return sent + (f" form={json.dumps(form)}" if form is not None else "")
 
 
 def _decoded(response: httpx.Response) -> Iterator[bytes]:
@@ -211,12 +214,14 @@ class Api:
         *,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
+        form: dict[str, str] | None = None,
         bearer: str | None = None,
         authorization: str | None = None,
         headers: Sequence[tuple[str, str]] = (),
     ) -> Exchange:
         """Send one request; `bearer` sets `Authorization: Bearer …`, `authorization` sets it verbatim,
-        `headers` adds (name, value) pairs as given, a name repeated if it is listed twice."""
+        `headers` adds (name, value) pairs as given, a name repeated if it is listed twice; `form` is
+        sent as an application/x-www-form-urlencoded body."""
         if bearer is not None and authorization is None:
             authorization = f"Bearer {bearer}"
         headers = [*([("Authorization", authorization)] if authorization is not None else []), *headers]
@@ -229,9 +234,9 @@ class Api:
         if method != "GET":
             self.state_changes.append((method, path))
         request = self._client.build_request(
-            method, self.base_url + path, params=params, json=json_body, headers=headers
+            method, self.base_url + path, params=params, json=json_body, data=form, headers=headers
         )
-        sent, deadline_s = _sent(method, str(request.url), headers, json_body), self._deadline_s()
+        sent, deadline_s = _sent(method, str(request.url), headers, json_body, form), self._deadline_s()
         number = next(self._sent)
         try:
             response, over_cap = self._exchange(request, deadline_s)
@@ -255,7 +260,7 @@ class Api:
                 f"(now {1 / self._min_interval if self._min_interval else 'unlimited'} per process)"
             )
         self._register_secrets(response)
-        exchange = Exchange(method, str(response.request.url), headers, json_body, response, self.redact)
+        exchange = Exchange(method, str(response.request.url), headers, json_body, response, self.redact, form)
         self.recent = [*self.recent[-(_KEPT_EXCHANGES - 1) :], exchange]
         return exchange
 

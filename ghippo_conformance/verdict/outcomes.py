@@ -81,6 +81,14 @@ def failure_message(report: pytest.TestReport) -> str:
     return message.removeprefix("AssertionError: ")
 
 
+def _without_xdist_group(nodeid: str) -> str:
+    """The test's id as a serial run names it. Under --dist loadgroup xdist appends "@<group>" to the id
+    of a test marked xdist_group; waivers, baselines and reports name a test the same way however the
+    run was spread."""
+    test, at, group = nodeid.rpartition("@")
+    return test if at and test and "]" not in group and "::" not in group else nodeid
+
+
 @dataclass
 class Results:
     tests: dict[str, TestResult] = field(default_factory=dict)
@@ -92,14 +100,15 @@ class Results:
         # A report xdist makes for a crashed worker has no properties; the test's earlier phases
         # (setup) may still have named its requirement.
         requirement = dict(report.user_properties).get("requirement")
-        result = self.tests.get(report.nodeid)
+        nodeid = _without_xdist_group(report.nodeid)
+        result = self.tests.get(nodeid)
         if result is None and requirement is None:
             if report.failed:
                 what = failure_message(report).partition("\n")[0]
-                self.unattributed.append(f"{report.nodeid}: {what}")
+                self.unattributed.append(f"{nodeid}: {what}")
             return
         if result is None:
-            result = self.tests[report.nodeid] = TestResult(report.nodeid, requirement)
+            result = self.tests[nodeid] = TestResult(nodeid, requirement)
         result.duration_s += report.duration
         if report.failed and result.outcome != Outcome.FAILED:
             result.outcome = Outcome.FAILED
