@@ -4,11 +4,20 @@ import pytest
 
 from ghippo_conformance.checks import expect, paths
 
+# The protected read operations, by profile path name: the bearer checks run against each.
+PROTECTED_READS = ("users", "current_user")
 
-@pytest.fixture(scope="session", params=["users", "current_user"])
+
+@pytest.fixture(scope="session", params=PROTECTED_READS)
 def protected_path(request, profile) -> str:
     """Every bearer check runs against each protected read operation."""
     return getattr(profile.paths, request.param)
+
+
+@pytest.fixture(scope="session")
+def protected_reads(profile) -> list[str]:
+    """The protected read operations' paths, the users list first, for checks that send to all at once."""
+    return [getattr(profile.paths, name) for name in PROTECTED_READS]
 
 
 @pytest.fixture(scope="session")

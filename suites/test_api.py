@@ -107,10 +107,7 @@ def created_anonymously(api, key_ledger, request: shapes.Request, presented: str
     at once, which frees its slot for the key checks."""
     body = {"name": f"{key_ledger.prefix}anonymous", "expiredAt": ""}
     exchange = api.send("POST", request.path, params=request.params, json_body=body, bearer=PRESENTED[presented])
-    key_ledger.adopt(exchange, body["name"])
-    made = exchange.json() if exchange.status < 300 else None
-    if isinstance(made, dict) and isinstance(made.get("id"), str):
-        key_ledger.delete(made["id"])
+    key_ledger.undo_if_created(exchange, body["name"])
     return exchange
 
 

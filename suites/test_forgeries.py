@@ -3,8 +3,8 @@
 The cases are data (fixtures/cases/: embedded-key, alg-pinned, kid-injection, tampered, alg-none,
 alg-confusion, foreign-key, single-credential, oversized), built from the session's valid bearer by
 checks/forgeries.py and sent once, side by side, to the users list: each verifier code path needs
-one hit, not one per protected operation (suites/test_bearer.py sends the classic cases to every
-one). Each test judges the answers to its own table's rows. The one row that would create a key on a
+one hit, not one per protected operation; the classic cases (every_protected_read) go to each
+protected read operation. Each test judges the answers to its own table's rows. The one row that would create a key on a
 deployment that accepts it (a bearer in a form body) is sent on its own, with the other key-slot tests.
 """
 
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.xdist_group("bearer-attack-catalogue")
 
 
 @pytest.fixture(scope="module")
-def catalogue(api, profile, bearer, jwks) -> attacks.Answers:
-    return attacks.send_catalogue(api, profile.paths.users, bearer, jwks)
+def catalogue(api, protected_reads, bearer, jwks) -> attacks.Answers:
+    return attacks.send_catalogue(api, protected_reads, bearer, jwks)
 
 
 @pytest.mark.requirement("AUTH-EMBEDDED-KEY")
@@ -46,21 +46,22 @@ def test_injected_kid_is_refused(catalogue, profile, case):
 
 @pytest.mark.requirement("AUTH-TAMPERED")
 @pytest.mark.parametrize("case", cases.params("tampered"))
-def test_signature_no_key_made_is_refused(catalogue, profile, case):
-    """The bearer with no signature, a changed header, or an RSA signature integer no key made is refused."""
+def test_tampered_token_is_refused(catalogue, profile, case):
+    """A valid token altered after signing is refused: a flipped signature byte, a changed claim, no signature,
+    a changed header, an RSA signature integer no key made."""
     catalogue.refused_every_time(profile, "tampered", case)
 
 
 @pytest.mark.requirement("AUTH-ALG-NONE")
 @pytest.mark.parametrize("case", cases.params("alg-none"))
-def test_other_alg_none_token_is_refused(catalogue, profile, case):
-    """alg nOnE, and alg none with the original signature kept, are refused."""
+def test_unsigned_token_is_refused(catalogue, profile, case):
+    """The token re-encoded with alg none in any spelling, its signature dropped or kept, is refused."""
     catalogue.refused_every_time(profile, "alg-none", case)
 
 
 @pytest.mark.requirement("AUTH-ALG-CONFUSION")
 @pytest.mark.parametrize("case", cases.params("alg-confusion"))
-def test_hmac_token_keyed_with_guessable_secret_is_refused(catalogue, profile, case):
+def test_hmac_token_is_refused(catalogue, profile, case):
     """An HS256, HS384 or HS512 token keyed with any encoding of the public key, or a blank or common
     secret, is refused."""
     catalogue.refused_every_time(profile, "alg-confusion", case)
@@ -68,8 +69,9 @@ def test_hmac_token_keyed_with_guessable_secret_is_refused(catalogue, profile, c
 
 @pytest.mark.requirement("AUTH-FOREIGN-KEY")
 @pytest.mark.parametrize("case", cases.params("foreign-key"))
-def test_foreign_signature_under_other_kid_is_refused(catalogue, profile, case):
-    """A foreign-signed token under an unknown, empty or absent kid is refused."""
+def test_token_signed_by_foreign_key_is_refused(catalogue, profile, case):
+    """The same claims signed by a key the deployment never issued are refused, under the bearer's kid, an
+    unknown one, an empty one or none."""
     catalogue.refused_every_time(profile, "foreign-key", case)
 
 

@@ -1,10 +1,11 @@
-"""The bearer-attack catalogue as one batch: every case of its tables built, sent once, answers kept by case.
+"""The bearer-attack catalogue as one batch: every case of its tables built, sent once, answers kept.
 
-The tables (fixtures/cases/*.toml, listed in FORGERY_TABLES and beside them) say what each request
-carries; here they become requests to one protected path (each verifier code path needs one hit,
-not one per operation), sent side by side by checks/batch.py; the tests then each judge the
-answers to their own table's rows. A row marked key_slots would create a key on a deployment that
-accepts it: it stays out of the batch and is sent on its own (`create_with_bearer_in_form`).
+The tables (fixtures/cases/*.toml, listed in FORGERY_TABLES and beside them) say what each
+request carries; here they become requests to the users list (each verifier code path needs one hit,
+not one per operation), the classic cases (every_protected_read) to each protected read operation,
+sent side by side by checks/batch.py; the tests then each judge the answers to their own table's
+rows. A row marked key_slots would create a key on a deployment that accepts it: it stays out of the
+batch and is sent on its own (`create_with_bearer_in_form`).
 """
 
 from __future__ import annotations
@@ -55,17 +56,15 @@ def params(table: str, *, sent_alone: bool) -> list:
     return [param for param in cases.params(table) if bool(param.values[0].get("key_slots")) == sent_alone]
 
 
-def send_catalogue(api: Api, path: str, bearer: str, jwks: dict | None) -> Answers:
-    specs = {(table, case["id"]): case["forge"] for table in FORGERY_TABLES for case in cases.load(table)}
-    answers = Answers()
-    requests = [*_forgery_requests(path, specs, bearer, jwks, answers), *_single_credential_requests(path, bearer)]
+def send_catalogue(api: Api, reads: Sequence[str], bearer: str, jwks: dict | None) -> Answers:
+    """Every case of the catalogue sent once: to the first of the protected `reads` (the users list),
+    or to each of them for a row marked every_protected_read."""
+    answers, path = Answers(), reads[0]
+    requests = [
+        *_forgery_requests(reads, bearer, jwks, answers),
+        *_single_credential_requests(path, bearer),
+    ]
     return _answered(answers, batch.send_all(api, _spread(requests, _oversized_requests(path))))
-
-
-def send_forgeries(api: Api, path: str, specs: dict[tuple[str, str], dict], bearer: str, jwks: dict | None) -> Answers:
-    """Forged tokens by (group, case id) and recipe, each sent as the bearer to `path`, side by side."""
-    answers = Answers()
-    return _answered(answers, batch.send_all(api, _forgery_requests(path, specs, bearer, jwks, answers)))
 
 
 def _answered(answers: Answers, outcomes: list[batch.Outcome]) -> Answers:
@@ -75,17 +74,21 @@ def _answered(answers: Answers, outcomes: list[batch.Outcome]) -> Answers:
     return answers
 
 
-def _forgery_requests(
-    path: str, specs: dict[tuple[str, str], dict], bearer: str, jwks: dict | None, answers: Answers
-) -> list[batch.Request]:
+def _forgery_requests(reads: Sequence[str], bearer: str, jwks: dict | None, answers: Answers) -> list[batch.Request]:
     requests = []
-    for (group, case_id), spec in specs.items():
-        try:
-            forged = forgeries.forge(spec, bearer, jwks)
-        except forgeries.CannotForge as reason:
-            answers.not_forged[(group, case_id)] = str(reason)
-            continue
-        requests += [batch.Request((group, case_id, label), path, {"bearer": t}) for label, t in forged]
+    for table in FORGERY_TABLES:
+        for case in cases.load(table):
+            try:
+                forged = forgeries.forge(case["forge"], bearer, jwks)
+            except forgeries.CannotForge as reason:
+                answers.not_forged[(table, case["id"])] = str(reason)
+                continue
+            paths = reads if case.get("every_protected_read") else reads[:1]
+            requests += [
+                batch.Request((table, case["id"], f"{label}, GET {path}"), path, {"bearer": token})
+                for label, token in forged
+                for path in paths
+            ]
     return requests
 
 
@@ -108,10 +111,7 @@ def create_with_bearer_in_form(api: Api, profile: Any, ledger: KeyLedger, bearer
     name = f"{ledger.prefix}{case['id']}-bearer"
     form = {"access_token": bearer, "name": name, "expiredAt": ""}
     exchange = api.send("POST", profile.paths.create_key, form=form, headers=_authorization_headers(case, bearer))
-    ledger.adopt(exchange, name)
-    made = exchange.json() if exchange.status < 300 else None
-    if isinstance(made, dict) and isinstance(made.get("id"), str):
-        ledger.delete(made["id"])
+    ledger.undo_if_created(exchange, name)
     return exchange
 
 

@@ -65,6 +65,14 @@ class KeyLedger:
         if exchange.status < 300 and isinstance(body, dict) and isinstance(body.get("id"), str):
             self.created[body["id"]] = name
 
+    def undo_if_created(self, exchange: Exchange, name: str) -> None:
+        """A create that should have been refused: a key it made anyway is adopted and deleted at once,
+        freeing its slot for the key checks (and the run-end sweep finds it should the delete fail)."""
+        self.adopt(exchange, name)
+        body = exchange.json() if exchange.status < 300 else None
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            self.delete(body["id"])
+
     def delete(self, key_id: str) -> Exchange:
         exchange = self._api.send("DELETE", self._profile.paths.delete_key.format(id=key_id), bearer=self._bearer)
         if exchange.status < 300:
