@@ -21,7 +21,8 @@ def test_own_token_is_refused_once_expired(api, profile, credentials, token_reco
     clock = deployment_clock(issued)
     if clock is None:
         pytest.skip(
-            "the token response has no readable Date header: the deployment's clock, which decides expiry, is unknown"
+            "the token response has neither a readable Date header nor a token with an iat: the deployment's "
+            "clock, which decides expiry, is unknown"
         )
     skew = profile.token.clock_skew_s
     due = token_records.due(clock, skew)

@@ -33,11 +33,22 @@ def default_state_dir() -> Path:
 
 
 def deployment_clock(exchange: Exchange) -> float | None:
-    """The deployment's time when it answered, from its Date header (None without a readable one)."""
+    """The deployment's time when it answered: its Date header, or else the iat it stamped on a token
+    it issued in this answer, so that a deployment sending no Date cannot keep its clock unknown (and
+    its expiry unchecked). None when neither can be read."""
     try:
         return parsedate_to_datetime(exchange.headers.get("date", "")).timestamp()
     except (TypeError, ValueError):
+        return _issued_at(exchange)
+
+
+def _issued_at(exchange: Exchange) -> float | None:
+    body = exchange.json()
+    token = body.get("token") if exchange.status == 200 and isinstance(body, dict) else None
+    if not (isinstance(token, str) and tokens.is_compact_jws(token)):
         return None
+    iat = tokens.claims(token).get("iat")
+    return float(iat) if isinstance(iat, int | float) and not isinstance(iat, bool) else None
 
 
 def moment(epoch_s: float) -> str:
