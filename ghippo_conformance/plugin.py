@@ -184,7 +184,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             (APPLICABILITY_PROPERTY, str(Outcome.NOT_APPLICABLE)),
         ]
     if state is not None:
-        scrub(test_report, state.target.redact)
+        # Redacted, and inert: a failure may quote a value the deployment sent (a decoded JSON string
+        # may hold any control character), and pytest prints and writes it as it stands.
+        redact = state.target.redact
+        scrub(test_report, lambda text: inert(redact(text)))
     return test_report
 
 

@@ -282,6 +282,23 @@ class RandomBytes(Fault):
         return True
 
 
+# Terminal controls in an error body: clear the screen, set the window title, colour, a bidi override.
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b[31m\u202e"
+
+
+@dataclass(kw_only=True)
+class TerminalEscapes(Fault):
+    """A 401 error body with terminal control sequences written raw into its message (not JSON-escaped,
+    as a careless server prints them), so every report that quotes the body meets them."""
+
+    async def answer(self, proxy: FaultProxy, request: Request, writer: asyncio.StreamWriter) -> bool:
+        body = f'{{"code": 16, "message": "refused {ESCAPES} | `x` <img src=x>", "details": []}}'
+        headers = [("Content-Type", "application/json"), ("WWW-Authenticate", 'Bearer realm="x"')]
+        writer.write(_answer(401, body.encode(), headers))
+        await writer.drain()
+        return True
+
+
 @dataclass(kw_only=True)
 class Dies(Fault):
     """The deployment goes away: no answer, every connection dropped, no new one accepted."""

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from fault_proxy import (
+    ESCAPES,
     Dies,
     Drip,
     EndlessBody,
@@ -34,6 +35,7 @@ from fault_proxy import (
     Reset,
     Scope,
     SilentServer,
+    TerminalEscapes,
     Witness,
     gzip_bomb,
 )
@@ -202,6 +204,20 @@ def test_a_misbehaving_deployment_gets_a_bounded_run_that_never_passes(case, tmp
         assert not witness.requests, [request.headers for request in witness.requests]
         if case.still_answers:
             assert reference.admin_key_ids() == keys_before, run.tail()
+
+
+def test_terminal_controls_from_the_deployment_never_reach_the_console_or_summary_raw(tmp_path):
+    # Every answer to the users list after the session start is a 401 whose error body holds escape
+    # sequences: the failures quote it, and the console and the Markdown summary must show it inert.
+    with start() as reference:
+        fault = TerminalEscapes(scope=Scope(after=SESSION_START, path=USERS))
+        with FaultProxy(reference.base_url, fault) as proxy:
+            run = run_suite_through(proxy.base_url, reference.credentials, tmp_path)
+    assert_contained(run, "expected")
+    controls = {c for c in ESCAPES if not c.isprintable()}
+    raw = sorted(c for c in controls if c in run.output or c in (run.summary or ""))
+    assert not raw, f"raw control characters {raw!r} in the output or summary\n{run.tail()}"
+    assert "\\x1b" in run.output, "the escape sequences were not shown at all"
 
 
 @pytest.fixture(scope="module")
