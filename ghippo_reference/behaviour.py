@@ -108,15 +108,22 @@ class Behaviour:
     access_key_compare: Literal["exact", "all-but-last-char", "shorter-length", "case-insensitive"] = "exact"
     # How the router reads a path: "decoded" (percent-encoded characters decoded, a trailing or doubled
     # slash another path: a 404), "raw" (as written: a percent-encoded letter is a 404 too) or
-    # "normalised" (also a trailing slash removed and doubled slashes merged). RFC 3986 section 6.2
-    # allows each; authentication must hold for every path the router serves.
-    path_routing: Literal["decoded", "raw", "normalised"] = "decoded"
+    # "normalised" (also a trailing slash removed and doubled slashes merged), or "case-insensitive"
+    # (decoded, then matched ignoring case, as IIS and ASP.NET route). RFC 3986 sections 6.2 and 6.2.2.1
+    # leave the path's case to the server; authentication must hold for every path the router serves.
+    path_routing: Literal["decoded", "raw", "normalised", "case-insensitive"] = "decoded"
     # Authentication skipped for one shape of request, as by an auth middleware that matches the raw
     # path or the query before the router normalises the path: `search` present, any query parameter,
-    # a trailing slash, a doubled slash, a percent-encoded character. A trailing or doubled slash is only
-    # served with path_routing "normalised".
+    # a trailing slash, a doubled slash, a percent-encoded character, an upper-case letter. A trailing or
+    # doubled slash is only served with path_routing "normalised", an upper-case one with "case-insensitive".
     auth_skipped_for: Literal[
-        "none", "search-parameter", "any-parameter", "trailing-slash", "doubled-slash", "percent-encoded-path"
+        "none",
+        "search-parameter",
+        "any-parameter",
+        "trailing-slash",
+        "doubled-slash",
+        "percent-encoded-path",
+        "upper-cased-path",
     ] = "none"
 
     # How refusals and errors look.

@@ -44,6 +44,7 @@ _SKIPPED_FOR: dict[str, Callable[[str, dict], bool]] = {
     "trailing-slash": lambda raw_path, query: raw_path.endswith("/"),
     "doubled-slash": lambda raw_path, query: "//" in raw_path,
     "percent-encoded-path": lambda raw_path, query: "%" in raw_path,
+    "upper-cased-path": lambda raw_path, query: raw_path != raw_path.lower(),
 }
 
 
@@ -66,7 +67,9 @@ def routed(scope: Scope, behaviour: Behaviour) -> Scope:
     shape skips authentication (Behaviour.auth_skipped_for)."""
     decoded = scope["path"]
     raw = scope.get("raw_path", b"").decode("latin-1") or decoded
-    path = {"decoded": decoded, "raw": raw, "normalised": _normalised(decoded)}[behaviour.path_routing]
+    path = {"decoded": decoded, "raw": raw, "normalised": _normalised(decoded), "case-insensitive": decoded.lower()}[
+        behaviour.path_routing
+    ]
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     return {**scope, "path": path, AUTHENTICATION_SKIPPED: _SKIPPED_FOR[behaviour.auth_skipped_for](raw, query)}
 

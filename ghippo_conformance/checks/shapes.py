@@ -91,6 +91,9 @@ def spelt(path: str, spelling: str) -> str:
     if spelling == "percent-encoded-letter":
         at = next(index for index, character in enumerate(path) if character.isalpha())
         return f"{path[:at]}%{ord(path[at]):02X}{path[at + 1 :]}"
+    if spelling == "upper-cased-segment":
+        first, _, rest = path.lstrip("/").partition("/")
+        return f"/{first.upper()}/{rest}"  # a router that ignores case serves it; a prefix rule may miss it
     raise ValueError(f"unknown spelling {spelling!r}")
 
 
