@@ -27,7 +27,13 @@ from ghippo_conformance.target.settings import Settings, add_options, resolve
 from ghippo_conformance.verdict import catalogue as catalogue_module
 from ghippo_conformance.verdict import gate
 from ghippo_conformance.verdict.baseline import BaselineError
-from ghippo_conformance.verdict.outcomes import APPLICABILITY_PROPERTY, NotApplicable, Outcome
+from ghippo_conformance.verdict.outcomes import (
+    APPLICABILITY_PROPERTY,
+    RATE_LIMITED_PROPERTY,
+    STOPPED_ANSWERING_PROPERTY,
+    NotApplicable,
+    Outcome,
+)
 from ghippo_conformance.verdict.waivers import WaiverError
 
 _SHARED = "ghippo_target"
@@ -177,12 +183,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     test_report = yield
     state = run_state.of(item.config)
+    # The report crosses to the xdist controller as data: the exception's type does not.
     if call.excinfo is not None and call.excinfo.errisinstance(NotApplicable):
-        # The report crosses to the xdist controller as data: the exception's type does not.
         test_report.user_properties = [
             *test_report.user_properties,
             (APPLICABILITY_PROPERTY, str(Outcome.NOT_APPLICABLE)),
         ]
+    if call.excinfo is not None and call.excinfo.errisinstance(RateLimited):
+        test_report.user_properties = [*test_report.user_properties, (RATE_LIMITED_PROPERTY, call.excinfo.value.msg)]
+    if state is not None and state.target.api.stopped_answering_at:
+        stopped = (STOPPED_ANSWERING_PROPERTY, state.target.api.stopped_answering_at)
+        test_report.user_properties = [*test_report.user_properties, stopped]
     if state is not None:
         # Redacted, and inert: a failure may quote a value the deployment sent (a decoded JSON string
         # may hold any control character), and pytest prints and writes it as it stands.

@@ -37,9 +37,7 @@ _KEPT_STATUSES = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR)
 
 
 def finish(session: pytest.Session, state: RunState) -> None:
-    aftermath = dataclasses.replace(
-        _aftermath(session, state), stopped_answering=bool(state.target.api.stopped_answering_at)
-    )
+    aftermath = dataclasses.replace(_aftermath(session, state), stopped_answering=bool(_stopped_answering_at(state)))
     conclusion = gate.conclude(
         state.results, state.catalogue, state.gate_inputs, today=datetime.now(UTC).date(), aftermath=aftermath
     )
@@ -105,10 +103,15 @@ def _aftermath(session: pytest.Session, state: RunState) -> Aftermath:
     return Aftermath(unfinished, tuple(swept.failed), vanished=tuple(vanished))
 
 
+def _stopped_answering_at(state: RunState) -> str | None:
+    """When the deployment stopped answering, as this process saw it or a test on an xdist worker met it."""
+    return state.target.api.stopped_answering_at or state.results.stopped_answering_at
+
+
 def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
     if state.settings.collect_only:
         return "the tests were only collected (--collect-only), none ran"
-    stopped_at = state.target.api.stopped_answering_at
+    stopped_at = _stopped_answering_at(state)
     interrupted = "it was interrupted (Ctrl-C or SIGTERM) before every test ran"
     if stopped_at:
         was_interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED
@@ -119,6 +122,8 @@ def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
         )
     if session.exitstatus == pytest.ExitCode.INTERRUPTED:
         return interrupted
+    if state.results.rate_limited:
+        return f"the deployment rate-limited it ({state.results.rate_limited}); the tests that met a 429 were skipped"
     if session.exitstatus == pytest.ExitCode.INTERNAL_ERROR:
         return "an internal error of the suite stopped it"
     if session.exitstatus == pytest.ExitCode.USAGE_ERROR:

@@ -282,6 +282,16 @@ class RandomBytes(Fault):
         return True
 
 
+@dataclass(kw_only=True)
+class TooManyRequests(Fault):
+    """429 with a Retry-After, as a gateway in front of the deployment sends it, to every request in scope."""
+
+    async def answer(self, proxy: FaultProxy, request: Request, writer: asyncio.StreamWriter) -> bool:
+        writer.write(_answer(429, b"slow down", [("Content-Type", "text/plain"), ("Retry-After", "1")]))
+        await writer.drain()
+        return True
+
+
 # Terminal controls in an error body: clear the screen, set the window title, colour, a bidi override.
 ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b[31m\u202e"
 

@@ -36,6 +36,7 @@ from fault_proxy import (
     Scope,
     SilentServer,
     TerminalEscapes,
+    TooManyRequests,
     Witness,
     gzip_bomb,
 )
@@ -183,11 +184,27 @@ CASES = {
         (1,),
         still_answers=True,
     ),
+    # A gateway rate-limits the users list mid-run: the tests that meet it skip, and a run with
+    # skipped checks for that reason must never say pass.
+    "rate-limited": Case(
+        lambda _: TooManyRequests(scope=Scope(after=SESSION_START, path=USERS)),
+        "the deployment rate-limited it",
+        (INCOMPLETE,),
+        still_answers=True,
+    ),
     "dies-mid-run": Case(
         lambda _: Dies(scope=Scope(after=SESSION_START + 150)),
         "the deployment stopped answering at",
         (STOPPED_ANSWERING,),
         still_answers=False,
+    ),
+    # The workers meet the silence; the controller, which decides the verdict, must learn of it.
+    "dies-mid-run-under-xdist": Case(
+        lambda _: Dies(scope=Scope(after=SESSION_START + 150)),
+        "the deployment stopped answering at",
+        (STOPPED_ANSWERING,),
+        still_answers=False,
+        args=("-n", "2"),
     ),
 }
 

@@ -43,6 +43,11 @@ NotApplicable.__module__ = "builtins"
 
 # The test report property that carries a NotApplicable skip across to the xdist controller.
 APPLICABILITY_PROPERTY = "applicability"
+# Test-report properties of a test skipped because the run could not go on, set where the skip was
+# raised (an xdist worker, maybe) and read by the controller: when the deployment stopped answering,
+# and the first rate-limiting answer. Either makes the run incomplete, never a pass.
+STOPPED_ANSWERING_PROPERTY = "stopped_answering_at"
+RATE_LIMITED_PROPERTY = "rate_limited"
 # A requirement shows the most telling outcome among its tests: an unwaived failure first.
 _PRECEDENCE = (Outcome.FAILED, Outcome.WAIVED, Outcome.PASSED, Outcome.SKIPPED, Outcome.NOT_APPLICABLE)
 NOT_RUN = "no test ran for it (deselected or not collected)"
@@ -95,11 +100,16 @@ class Results:
     # Failures no requirement accounts for, e.g. an xdist worker that crashed before its test
     # reported anything: each one fails the run, since it may hide a failing requirement.
     unattributed: list[str] = field(default_factory=list)
+    stopped_answering_at: str | None = None  # the first time a test met the deployment's silence
+    rate_limited: str | None = None  # the first rate-limiting answer a test met
 
     def record(self, report: pytest.TestReport) -> None:
+        properties = dict(report.user_properties)
+        self.stopped_answering_at = self.stopped_answering_at or properties.get(STOPPED_ANSWERING_PROPERTY)
+        self.rate_limited = self.rate_limited or properties.get(RATE_LIMITED_PROPERTY)
         # A report xdist makes for a crashed worker has no properties; the test's earlier phases
         # (setup) may still have named its requirement.
-        requirement = dict(report.user_properties).get("requirement")
+        requirement = properties.get("requirement")
         nodeid = _without_xdist_group(report.nodeid)
         result = self.tests.get(nodeid)
         if result is None and requirement is None:
