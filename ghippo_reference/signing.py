@@ -149,12 +149,6 @@ def _signature_trusted_anyway(token: str, header: dict, behaviour: Behaviour) ->
         return True
     if behaviour.trust_empty_signature and token.endswith("."):
         return True
-    if behaviour.accept_hs256_public_key and alg == "HS256":
-        signing_input, _, signature = token.encode().rpartition(b".")
-        return any(
-            hmac.compare_digest(signature, _base64url(hmac.new(secret, signing_input, "sha256").digest()).encode())
-            for secret in signing_key().public_forms
-        )
     if not behaviour.verify_signature and alg == "RS256":
         return True
     return _falls_for_forgery(token, header, behaviour)
@@ -194,7 +188,7 @@ def _falls_for_forgery(token: str, header: dict, behaviour: Behaviour) -> bool:
     if alg in _HMAC_HASHES:
         return any(
             hmac.compare_digest(hmac.new(secret, signing_input.encode(), _HMAC_HASHES[alg]).digest(), signature)
-            for secret in _hmac_secrets(header, behaviour)
+            for secret in _hmac_secrets(alg, header, behaviour)
         )
     if alg == "RS256" and behaviour.rs256_blank_signature_trusted and not encoded_signature:
         return True
@@ -232,9 +226,12 @@ def _fetched_key(header: dict):
     return x509.load_pem_x509_certificate(fetched).public_key()
 
 
-def _hmac_secrets(header: dict, behaviour: Behaviour) -> list[bytes]:
+def _hmac_secrets(alg: str, header: dict, behaviour: Behaviour) -> list[bytes]:
     """The secrets a broken variant checks an HS* token with."""
-    secrets = list(_public_key_forms()) if behaviour.accept_hmac_public_key_forms else []
+    if behaviour.accept_hmac_public_key_forms:
+        secrets = list(_public_key_forms())
+    else:
+        secrets = list(signing_key().public_forms) if behaviour.accept_hs256_public_key and alg == "HS256" else []
     secrets += [b""] if behaviour.accept_empty_hmac_secret else []
     secrets += [b"secret"] if behaviour.accept_common_hmac_secret else []
     kid = header.get("kid")
@@ -258,12 +255,11 @@ def _key_file(kid: str) -> list[bytes]:
 def _public_key_forms() -> tuple[bytes, ...]:
     """Every encoding of the public key a confused verifier may use as an HMAC secret."""
     public_key = signing_key().private_key.public_key()
-    spki = public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     pkcs1 = public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1)
     der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     openssh = public_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    jwk_forms = signing_key().public_forms[2:]
-    return (spki, spki.rstrip(b"\n"), pkcs1, pkcs1.rstrip(b"\n"), der, openssh, openssh + b"\n", *jwk_forms)
+    # signing_key().public_forms: SPKI PEM with and without its newline, the JWK as JSON both ways.
+    return (*signing_key().public_forms, pkcs1, pkcs1.rstrip(b"\n"), der, openssh, openssh + b"\n")
 
 
 def _verifies_modulo_n(signing_input: str, signature: bytes) -> bool:

@@ -5,7 +5,6 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from ghippo_conformance.checks import batch, cases, expect, secrets, shapes
-from ghippo_conformance.checks.attacks import answered
 from ghippo_conformance.checks.expect import refused
 from ghippo_conformance.checks.generated import READ_ONLY_OPERATIONS, bounded, read_only_schema, send
 from ghippo_conformance.checks.pages import first_page
@@ -122,7 +121,7 @@ def test_protected_operation_refuses_anonymous(request, api, profile, method, pa
         exchange = created_anonymously(api, request.getfixturevalue("key_ledger"), shaped, presented)
     else:
         answers = request.getfixturevalue("anonymous_answers")  # only here: the creates' worker sends no batch
-        exchange = answered(answers[(method, path, shape["id"], presented)], what)
+        exchange = answers[(method, path, shape["id"], presented)].answered(what)
     expect.status(exchange, shaped.refusals(profile), what)
 
 
@@ -143,7 +142,7 @@ def near_miss_answers(api, profile, bearer) -> dict:
 def test_near_miss_of_the_bearer_is_refused(near_miss_answers, profile, bearer, kind):
     """The session's bearer (the access key, or the issued token) almost right is refused."""
     what = f"the bearer, {secrets.NEAR_MISS_KINDS[kind]}"
-    refused(answered(near_miss_answers[secrets.near_miss(bearer, kind, "the bearer")], what), profile, what)
+    refused(near_miss_answers[secrets.near_miss(bearer, kind, "the bearer")].answered(what), profile, what)
 
 
 @pytest.mark.requirement("API-CONTENT-TYPE")

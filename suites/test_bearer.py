@@ -2,7 +2,7 @@
 
 import pytest
 
-from ghippo_conformance.checks import attacks, batch, cases, expect, shapes, tokens
+from ghippo_conformance.checks import batch, cases, expect, shapes, tokens
 from ghippo_conformance.checks.challenges import bearer_challenge_params, offers_bearer
 from ghippo_conformance.checks.expect import refused
 from ghippo_conformance.checks.pages import first_page
@@ -27,7 +27,7 @@ def test_request_without_authorization_is_refused(without_authorization, profile
     if not shapes.applies(shape, "GET", protected_path):
         pytest.skip(f"GET {protected_path} declares no query parameter: the as-documented case sends this shape")
     what = f"a request without Authorization, {shape['description']}"
-    exchange = attacks.answered(without_authorization[shape["id"]], what)
+    exchange = without_authorization[shape["id"]].answered(what)
     expect.status(exchange, shapes.shaped(shape, "GET", protected_path).refusals(profile), what)
 
 

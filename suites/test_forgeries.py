@@ -11,7 +11,6 @@ deployment that accepts it (a bearer in a form body) is sent on its own, with th
 import pytest
 
 from ghippo_conformance.checks import attacks, cases, expect
-from ghippo_conformance.checks.attacks import answered
 from ghippo_conformance.checks.expect import refused
 
 # Under xdist the catalogue is sent once, on the one worker that runs every test reading it.
@@ -81,7 +80,7 @@ def test_bearer_is_read_from_one_header_only(catalogue, profile, case):
     """Two Authorization headers get 400 or 401; a bearer in the access_token parameter is not accepted."""
     for label, outcome in catalogue.of("single-credential", case):
         what = f"{case['description']} ({label})"
-        refused(answered(outcome, what), profile, what, syntax_error=len(case["authorization"]) > 1)
+        refused(outcome.answered(what), profile, what, syntax_error=len(case["authorization"]) > 1)
 
 
 # A test of its own, not a row of the one above: it needs the key ledger, and runs with the key-slot
@@ -106,4 +105,4 @@ def test_oversized_bearer_gets_a_client_error(catalogue, profile, case):
     for _, outcome in catalogue.of("oversized", case):
         if attacks.closed_connection(outcome):
             continue  # RFC 9112 section 9.6 lets a server close a connection it will not serve
-        expect.status(answered(outcome, case["description"]), allowed, case["description"])
+        expect.status(outcome.answered(case["description"]), allowed, case["description"])

@@ -37,18 +37,23 @@ def target_args(reference):
     ]
 
 
-def run_holding_a_key(reference, *args: str) -> subprocess.Popen:
-    """`pytest suites -q -k test_keys …` against `reference`, returned once the run holds a key of
-    its own (the reference's latency keeps each key alive for several round trips)."""
-    before = len(reference.admin_key_ids())
-    run = subprocess.Popen(
-        suite_command("-q", "-k", "test_keys", *args, *target_args(reference)),
+def suite_running(reference, *args: str) -> subprocess.Popen:
+    """`pytest suites -q …` against `reference`, started and not waited for."""
+    return subprocess.Popen(
+        suite_command("-q", *args, *target_args(reference)),
         cwd=ROOT,
         env=suite_environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def run_holding_a_key(reference, *args: str) -> subprocess.Popen:
+    """`pytest suites -q -k test_keys …` against `reference`, returned once the run holds a key of
+    its own (the reference's latency keeps each key alive for several round trips)."""
+    before = len(reference.admin_key_ids())
+    run = suite_running(reference, "-k", "test_keys", *args)
     deadline = time.monotonic() + 60
     while len(reference.admin_key_ids()) <= before and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -71,22 +76,14 @@ def test_run_interrupted_mid_run_is_incomplete_everywhere(tmp_path):
     # A run that did not run its tests vouches for nothing: no report and no console line may say pass.
     reports = {"json": tmp_path / "report.json", "md": tmp_path / "summary.md", "junit": tmp_path / "junit.xml"}
     with start(latency_s=0.02) as reference:
-        run = subprocess.Popen(
-            suite_command(
-                "-q",
-                *target_args(reference),
-                "--conformance-report",
-                str(reports["json"]),
-                "--summary-md",
-                str(reports["md"]),
-                "--junitxml",
-                str(reports["junit"]),
-            ),
-            cwd=ROOT,
-            env=suite_environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        run = suite_running(
+            reference,
+            "--conformance-report",
+            str(reports["json"]),
+            "--summary-md",
+            str(reports["md"]),
+            "--junitxml",
+            str(reports["junit"]),
         )
         # Once the tests are under way, not at a fixed time: a loaded machine may still be collecting.
         deadline = time.monotonic() + 60

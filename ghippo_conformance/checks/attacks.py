@@ -47,7 +47,7 @@ class Answers:
         __tracebackhide__ = True
         for label, outcome in self.of(table, case):
             what = f"{case['description']} ({label})"
-            expect.refused(answered(outcome, what), profile, what)
+            expect.refused(outcome.answered(what), profile, what)
 
 
 def params(table: str, *, sent_alone: bool) -> list:
@@ -141,13 +141,6 @@ def _spread(requests: list[batch.Request], apart: Sequence[batch.Request]) -> li
     for number, request in enumerate(apart):
         spread.insert(min(number * step, len(spread)), request)
     return spread
-
-
-def answered(outcome: batch.Outcome, what: str) -> Exchange:
-    """The exchange of an outcome; a request that got no answer fails, with what went wrong."""
-    __tracebackhide__ = True
-    expect.that(outcome.exchange is not None, f"expected an answer to {what}, got none: {outcome.error}")
-    return outcome.exchange
 
 
 def closed_connection(outcome: batch.Outcome) -> bool:

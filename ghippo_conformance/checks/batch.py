@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from ghippo_conformance.checks import expect
 from ghippo_conformance.target.http import Api, Exchange
 
 WORKERS = 8  # enough to hide a 100 ms round trip behind the others, few enough to look like one client
@@ -39,6 +40,12 @@ class Outcome:
     request: Request
     exchange: Exchange | None
     error: httpx.RequestError | None = None
+
+    def answered(self, what: str) -> Exchange:
+        """The exchange; a request that got no answer fails its test, with what went wrong."""
+        __tracebackhide__ = True
+        expect.that(self.exchange is not None, f"expected an answer to {what}, got none: {self.error}")
+        return self.exchange
 
 
 def send_all(api: Api, requests: Sequence[Request], workers: int = WORKERS) -> list[Outcome]:
