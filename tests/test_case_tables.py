@@ -148,6 +148,18 @@ def test_catalogue_bad_level_lists_the_levels(tmp_path):
     )
 
 
+def test_catalogue_source_a_reader_cannot_open_is_refused_in_words(tmp_path):
+    problem = catalogue_problem(tmp_path, 'source = "https://', 'source = "seed 003, then https://')
+    assert "requirement 1 (SCHEMA-TOKEN): column 'source' must be what a reader can open: a URL, or " in problem
+    assert "got 'seed 003, then https://" in problem and "^(?:" not in problem
+
+
+def test_case_row_source_a_reader_cannot_open_is_refused(tmp_path):
+    copy = edited_table(tmp_path, "foreign-key", 'source = "https://', 'source = "RFC 7515 section 5.2; https://')
+    [problem] = cases.problems(copy)
+    assert problem.startswith(f"{copy}, row 1 (same-kid): column 'source' must be what a reader can open")
+
+
 def test_catalogue_requirement_without_id_is_named_by_its_number(tmp_path):
     problem = catalogue_problem(tmp_path, 'id = "SCHEMA-TOKEN"\n', "")
     assert problem.endswith("requirement 1: column 'id' is required but missing")

@@ -40,6 +40,39 @@ def test_statements_are_unique_sentences():
     assert all(s.endswith(".") and len(s) < 300 for s in statements)
 
 
+def cited_sources() -> list[tuple[str, str]]:
+    """(where, source) for every requirement of the catalogue and every case row that cites a source."""
+    cited = [(f"requirement {r.id}", r.source) for r in catalogue.load().requirements.values()]
+    for path in sorted(paths.CASES.glob("*.toml")):
+        cited += [(f"{path.name} row {row['id']}", row["source"]) for row in cases.load(path.stem) if "source" in row]
+    return cited
+
+
+def source_rule() -> dict:
+    return schemas.validator("requirements").schema["$defs"]["source"]
+
+
+def test_every_source_is_one_a_reader_can_open():
+    """A URL or `owner/repo: path`, never a file only this project's authors had (a numbered seed page,
+    a notes file): the form schemas/requirements.json checks when the run starts, here for every source."""
+    openable = re.compile(source_rule()["pattern"])
+    unopenable = [f"{where}: {source}" for where, source in cited_sources() if not openable.fullmatch(source)]
+    assert not unopenable, "sources a reader cannot open:\n" + "\n".join(unopenable)
+
+
+def test_rfcs_are_cited_by_their_section_url():
+    cited = {url for _, source in cited_sources() for url in re.findall(r"https://[^\s;]*rfc-editor[^\s;]*", source)}
+    section_url = re.compile(r"https://www\.rfc-editor\.org/rfc/rfc\d+(#section-\d+(\.\d+)*)?")
+    assert cited and not [url for url in cited if not section_url.fullmatch(url)]
+
+
+@pytest.mark.parametrize("table", sorted(p.stem for p in paths.CASES.glob("*.toml")))
+def test_a_source_column_follows_the_catalogue_rule(table):
+    """A case table that cites sources checks them with the catalogue's one rule, not a looser copy."""
+    column = schemas.validator(f"case-{table}").schema["$defs"]["row"]["properties"].get("source")
+    assert column in (None, {"$ref": "requirements.json#/$defs/source"})
+
+
 def test_a_test_naming_an_unknown_requirement_stops_collection(tmp_path):
     (tmp_path / "test_unknown.py").write_text(
         'import pytest\n\n@pytest.mark.requirement("NO-SUCH-REQUIREMENT")\ndef test_x():\n    pass\n'

@@ -1,4 +1,14 @@
-"""What a conformance suite may import: assertions with evidence (expect), case tables (cases),
-token reading and forging (tokens), the users walk (pages), the run's keys (keys), waiting without
-retries (waiting), generated requests (generated), the JSON Schemas (schemas) and where the data
-lives (paths). Everything else in the package is the plugin's machinery."""
+"""What a conformance suite imports, and the helpers behind it.
+
+Assertions and data: `expect` (assertions that carry their evidence), `cases` (case tables as test
+parameters), `schemas` (the JSON Schemas, resolved locally), `paths` (where the data lives).
+Bearers: `tokens` (reading JWTs without trusting them, the primitives of forging), `forgeries`
+(forged bearers by recipe name), `attacks` (the bearer-attack catalogue built and sent as one batch),
+`secrets` (near misses of a secret), `challenges` (reading WWW-Authenticate), `token_records` (tokens
+kept for a later run's expiry check). Requests: `batch` (independent requests sent side by side),
+`shapes` (the shapes in which a client could send an operation), `generated` (schemathesis over the
+OpenAPI document). The deployment's state: `pages` (the users walk), `keys` (the keys this run
+creates), `waiting` (for an eventually consistent result, without retries).
+
+Everything else in the package is the plugin's machinery.
+"""

@@ -180,6 +180,8 @@ def _problem(error: ValidationError, index: int, within: Within, shared: Sequenc
         return f"{subject} must be one of {', '.join(map(_literal, error.validator_value))}, {got}"
     if error.validator == "const":
         return f"{subject} must be {_literal(error.validator_value)}, {got}"
+    if error.validator == "pattern" and "description" in error.schema:
+        return f"{subject} must be {error.schema['description']}, {got}"  # the words, not the regular expression
     return f"{subject} is invalid: {error.message}"
 
 

@@ -1,1 +1,2 @@
-"""The conformance report (`json_report`) and its renderings: Markdown, HTML, JUnit properties and the console."""
+"""The conformance report (`json_report`) and its renderings: `markdown`, `html`, `junit` (properties
+of pytest's JUnit XML) and `console` (the verdict block), with what the human ones share in `views`."""

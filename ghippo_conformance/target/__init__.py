@@ -1,2 +1,5 @@
-"""The deployment under test: options, profile, the session-start check, the one HTTP helper,
-redaction, and leaving the deployment as the run found it."""
+"""The deployment under test: `settings` (every option, read once), `profile` (deployment profiles),
+`session` and `preflight` (the target and the session-start check), `http` (the one HTTP helper),
+`deadline` (one deadline for a whole exchange), `inert` (deployment text made safe to print),
+`redact` and `scrub` (secrets kept out of everything the run writes), `safety` and `cleanup`
+(leaving the deployment as the run found it)."""

@@ -1,1 +1,2 @@
-"""From test reports to a verdict: outcomes, the requirement catalogue, waivers, the baseline and the release gate."""
+"""From test reports to a verdict: `outcomes` (one per test and per requirement), `catalogue` (the
+requirements), `waivers`, `baseline` and `gate` (the release gate)."""
