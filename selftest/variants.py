@@ -1,4 +1,4 @@
-"""The reference's variants, as data in reference/variants.toml, checked and loaded.
+"""The reference's variants, as data in selftest/variants.toml, checked and loaded.
 
 A variant is the reference with some `Behaviour` fields overridden: either a defect, which must
 fail exactly the requirements it `breaks`, or a tolerance (a difference the documentation allows),

@@ -17,7 +17,7 @@ from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start
 from selftest.suite_process import run_suite
 
-DOCUMENTED_SK = "1718672b-9c40-4538-a129-d9316a36ddff"  # seed 003's request example
+DOCUMENTED_SK = "1718672b-9c40-4538-a129-d9316a36ddff"  # the request example of the DCE 5.0 AK/SK page
 SAMPLE_TOKEN = (
     "eyJhbGciOiJSUzI1NiIsImtpZCI6IkRKVjlBTHRBLXZ4MmtQUC1TQnVGS0dCSWc1cnBfdkxiQVVqM2U3RVByWnMiLCJ0eXAiOiJKV1QifQ"
     ".eyJleHAiOjE2NjE0MTU5NjksImlhdCI6MTY2MDgxMTE2OSwiaXNzIjoiZ2hpcHBvLmlvIn0"
