@@ -208,7 +208,8 @@ def _blank_values(blank: list[str]) -> str:
         )
     if options:
         found.append(f"{_in_words(options)} {'is' if len(options) == 1 else 'are'} given an empty value")
-    return f"{'; '.join(found)}: give each a value, or leave it out"
+    remove = "unset it" if not options else "leave it out"
+    return f"{'; '.join(found)}: give {'it' if len(blank) == 1 else 'each'} a value, or {remove}"
 
 
 def _values(config: pytest.Config) -> tuple[dict[str, str | None], dict[str, str | None]]:
@@ -281,6 +282,7 @@ def _state_dir(config: pytest.Config, given: str | None) -> Path | None:
 
 def resolve(config: pytest.Config) -> Settings:
     given, sources = _values(config)
+    base_url = _base_url(given["--base-url"], sources["--base-url"])
     _require_base_url_for_credentials(given, sources)
     profile, profile_reason = _profile_and_reason(sources, given, config.getoption("dry_run"))
     ca_bundle = given["--ca-bundle"]
@@ -288,7 +290,7 @@ def resolve(config: pytest.Config) -> Settings:
     if max_rps is None and given["--base-url"]:
         max_rps = GENTLE_RPS
     return Settings(
-        base_url=_base_url(given["--base-url"], sources["--base-url"]),
+        base_url=base_url,
         profile=profile,
         profile_reason=profile_reason,
         profile_overrides=list(config.getoption("profile_set")),
