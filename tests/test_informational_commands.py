@@ -46,13 +46,12 @@ def deployment() -> Iterator[CountingSocket]:
 @pytest.mark.parametrize(
     ("command", "exit_code", "shown"),
     [
-        (["--markers"], 0, "@pytest.mark.requirement(id)"),
-        (["--fixtures"], 0, "key_ledger"),
-        (["--fixtures-per-test", "-k", "test_errors"], 0, "fixtures used by test_"),
-        (["--setup-plan", "-k", "test_errors"], 0, "SETUP"),
-        (["--collect-only", "-q"], INCOMPLETE, "verdict: incomplete"),
+        pytest.param(["--markers"], 0, "@pytest.mark.requirement(id)", id="markers"),
+        pytest.param(["--fixtures"], 0, "key_ledger", id="fixtures"),
+        pytest.param(["--fixtures-per-test", "-k", "test_errors"], 0, "fixtures used by test_", id="fixtures-per-test"),
+        pytest.param(["--setup-plan", "-k", "test_errors"], 0, "SETUP", id="setup-plan"),
+        pytest.param(["--collect-only", "-q"], INCOMPLETE, "verdict: incomplete", id="collect-only"),
     ],
-    ids=lambda value: value[0] if isinstance(value, list) else None,
 )
 def test_an_informational_command_contacts_no_deployment(deployment, command, exit_code, shown):
     run = run_suite(*command, "--request-timeout", "2", env={"GHIPPO_BASE_URL": deployment.base_url, **KEY_PAIR})
