@@ -34,10 +34,14 @@ def no_ghippo_environment(monkeypatch):
         monkeypatch.delenv(variable, raising=False)
 
 
-def usage_error(*args: str) -> str:
+def usage_error_of(stand_in: SimpleNamespace) -> str:
     with pytest.raises(pytest.UsageError) as raised:
-        resolve(config(*args))
+        resolve(stand_in)
     return str(raised.value)
+
+
+def usage_error(*args: str) -> str:
+    return usage_error_of(config(*args))
 
 
 @pytest.mark.parametrize("blank", ["", " ", "\n"], ids=["empty", "space", "newline"])
@@ -108,3 +112,9 @@ def test_empty_ci_secrets_stop_the_readmes_ci_command():
     assert run.exit_code == USAGE_ERROR, run.output
     assert len(lines) == 1 and "GHIPPO_BASE_URL, GHIPPO_AK and GHIPPO_SK are set but empty" in lines[0], run.output
     assert "verdict" not in run.output
+
+
+def test_cleanup_and_collect_only_together_are_a_usage_error():
+    stand_in = config("--cleanup")
+    stand_in.option.collectonly = True
+    assert usage_error_of(stand_in).startswith("--cleanup deletes keys")

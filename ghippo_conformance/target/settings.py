@@ -281,6 +281,10 @@ def _state_dir(config: pytest.Config, given: str | None) -> Path | None:
 
 
 def resolve(config: pytest.Config) -> Settings:
+    if config.getoption("cleanup") and config.getoption("collectonly", False):
+        raise pytest.UsageError(
+            "--cleanup deletes keys on the deployment and --collect-only sends it nothing: give one of them"
+        )
     given, sources = _values(config)
     base_url = _base_url(given["--base-url"], sources["--base-url"])
     _require_base_url_for_credentials(given, sources)
