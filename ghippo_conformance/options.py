@@ -74,19 +74,24 @@ def _configuration_misread(early_config: pytest.Config) -> bool:
     return (rootpath, inipath) != (early_config.rootpath, early_config.inipath)
 
 
-def _run_again(early_config: pytest.Config, command_line: list[str], joined: list[str], addopts: list[str]) -> None:
+def _run_again(
+    early_config: pytest.Config, command_line: list[str], addopts: list[str], test_locations: list[str]
+) -> None:
     """Replace this process with the same command, each option joined to its path (in PYTEST_ADDOPTS
     too). Only a pytest started from its own command line can be run again; pytest.main called by a
     program gets a usage error saying how to write the options."""
+    joined, joined_addopts = _joined(command_line, test_locations), _joined(addopts, test_locations)
     tail = len(sys.orig_argv) - len(command_line)
     if sys.argv[1:] != command_line or sys.orig_argv[tail:] != command_line:
-        written = [arg for arg in [*joined, *addopts] if "=" in arg and arg not in command_line]
+        written = [arg for arg in joined if arg not in command_line] + [
+            arg for arg in joined_addopts if arg not in addopts
+        ]
         raise pytest.UsageError(
             f"pytest took the path after an option for a test location and read its configuration from "
             f"{early_config.rootpath}: join each option to its path with '=', as in {' '.join(written)}"
         )
-    if "PYTEST_ADDOPTS" in os.environ:
-        os.environ["PYTEST_ADDOPTS"] = shlex.join(addopts)
+    if joined_addopts != addopts:
+        os.environ["PYTEST_ADDOPTS"] = shlex.join(joined_addopts)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:tail], *joined])
@@ -97,9 +102,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
     test_locations = list(early_config.known_args_namespace.file_or_dir)
     command_line = list(early_config.invocation_params.args)
     addopts = shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
-    joined, joined_addopts = _joined(command_line, test_locations), _joined(addopts, test_locations)
-    if (joined, joined_addopts) != (command_line, addopts) and _configuration_misread(early_config):
-        _run_again(early_config, command_line, joined, joined_addopts)
+    path_after_option = _joined(command_line, test_locations) != command_line or (
+        _joined(addopts, test_locations) != addopts
+    )
+    if path_after_option and _configuration_misread(early_config):
+        _run_again(early_config, command_line, addopts, test_locations)
     return (yield)
 
 
