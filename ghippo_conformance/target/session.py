@@ -105,11 +105,10 @@ def _unopened_target(settings: Settings, profile: Section) -> Target:
     redactor = Redactor()
     redactor.add(credentials.sk)
     redactor.add(credentials.access_key)
-    sent_nothing = (
-        f"only collected: nothing was sent to {base_url}"
-        if against_deployment
-        else ("only collected: the embedded reference was not started")
-    )
+    if against_deployment:
+        sent_nothing = f"only collected: nothing was sent to {base_url}"
+    else:
+        sent_nothing = "only collected: the embedded reference was not started"
     api = preflight.new_api(settings, base_url, redactor)
     return Target(base_url, profile, credentials, api, None, secrets.token_hex(4), embedded, notices=[sent_nothing])
 
