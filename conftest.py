@@ -1,2 +1,3 @@
-# The conformance suite's plugin: options, target, requirement bookkeeping (ghippo_conformance/plugin.py).
+# The conformance suite's plugin: target, requirement bookkeeping, verdict (ghippo_conformance/plugin.py); its
+# options reach pytest earlier, through an entry point (ghippo_conformance/options.py).
 pytest_plugins = ["ghippo_conformance.plugin"]

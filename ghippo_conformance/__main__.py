@@ -52,8 +52,8 @@ def main() -> int:
         return 0
     if PYTEST_HELP in given:
         given = [argument if argument != PYTEST_HELP else "--help" for argument in given]
-    # -p loads the plugin explicitly: it is not an entry-point plugin, so installing the package
-    # never changes other projects' pytest runs. An empty config file keeps whatever ini lies in
+    # -p loads the plugin explicitly: only the options are an entry-point plugin (inert in other
+    # projects' pytest runs, see options.py), never the run itself. An empty config file keeps whatever ini lies in
     # the working directory out; rootdir and confcutdir are the suites' folder, whose conftest
     # holds their fixtures; no cache folder is left behind; no assertion rewriting, as in the
     # project's pyproject.toml (the suites assert through expect.*).

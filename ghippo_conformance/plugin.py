@@ -23,7 +23,7 @@ from ghippo_conformance.target import profile as profile_module
 from ghippo_conformance.target.http import RateLimited
 from ghippo_conformance.target.inert import inert
 from ghippo_conformance.target.scrub import scrub
-from ghippo_conformance.target.settings import Settings, add_options, resolve
+from ghippo_conformance.target.settings import Settings, resolve
 from ghippo_conformance.verdict import catalogue as catalogue_module
 from ghippo_conformance.verdict import gate
 from ghippo_conformance.verdict.baseline import BaselineError
@@ -36,19 +36,23 @@ from ghippo_conformance.verdict.outcomes import (
 )
 from ghippo_conformance.verdict.waivers import WaiverError
 
+# The suite's options: already registered when installed as an entry point (options.py says why),
+# else registered here.
+pytest_plugins = ["ghippo_conformance.options"]
+
 _SHARED = "ghippo_target"
 _NOT_APPLICABLE = pytest.StashKey[str]()  # on an item: why its requirement does not apply
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    add_options(parser)
+# pytest's commands that only show something (its help, markers, fixtures, cache, the plan of a
+# run): they contact no deployment, start no reference and give no verdict. --collect-only gives
+# its verdict (incomplete), with a target that sends nothing (session.open_target).
+_SHOWING_ONLY = ("help", "version", "markers", "showfixtures", "show_fixtures_per_test", "cacheshow", "setupplan")
 
 
 @pytest.hookimpl(tryfirst=True)  # before hypothesis's plugin reads --hypothesis-seed, before pytest-html's
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): the catalogue requirement this test checks")
     config.addinivalue_line("markers", "key_slots: the test creates keys, which share the user's quota")
-    if config.option.help or config.option.version:
+    if any(config.getoption(dest, None) for dest in _SHOWING_ONLY):
         return
     keep_hypothesis_cache_out_of_working_directory()
     settings = resolve(config)

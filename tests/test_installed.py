@@ -137,3 +137,9 @@ def test_the_installed_run_leaves_nothing_but_its_report_in_the_working_director
     """Operators run it from their own folders and CI workspaces: no cache may litter them."""
     left = sorted(path.name for path in installed_run.working_directory.iterdir())
     assert left == ["report.json"], f"{left}\n{installed_run.suite.output_tail}"
+
+
+def test_the_installed_package_gives_pytest_the_suites_options_before_it_reads_a_command_line(installed):
+    """Its options (and only they) are a pytest11 entry point, named as the module so pytest loads it once."""
+    (entry_points,) = installed.glob("ghippo_conformance-*.dist-info/entry_points.txt")
+    assert "[pytest11]\nghippo_conformance.options = ghippo_conformance.options" in entry_points.read_text()

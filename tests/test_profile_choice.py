@@ -15,7 +15,7 @@ from suite_runner import ROOT, run_suite
 
 USAGE_ERROR = 4
 INCOMPLETE = 15  # --collect-only runs no test
-NOTHING_LISTENS = "http://127.0.0.1:9"  # a usage error stops the run before anything is sent
+NOTHING_LISTENS = "http://127.0.0.1:9"  # a usage error or --collect-only sends nothing
 
 
 @pytest.fixture
@@ -60,14 +60,18 @@ def test_access_key_alone_selects_the_access_key_profile_and_passes(standalone_a
 @pytest.mark.parametrize(
     ("env", "header"),
     [
-        pytest.param({"GHIPPO_ACCESS_KEY": "k" * 40}, "profile dce5 (chosen by GHIPPO_ACCESS_KEY;", id="access-key"),
         pytest.param(
-            {"GHIPPO_AK": "a" * 36, "GHIPPO_SK": "s" * 36},
+            {"GHIPPO_BASE_URL": NOTHING_LISTENS, "GHIPPO_ACCESS_KEY": "k" * 40},
+            "profile dce5 (chosen by GHIPPO_ACCESS_KEY;",
+            id="access-key",
+        ),
+        pytest.param(
+            {"GHIPPO_BASE_URL": NOTHING_LISTENS, "GHIPPO_AK": "a" * 36, "GHIPPO_SK": "s" * 36},
             "profile dce5-aksk (chosen by GHIPPO_AK and GHIPPO_SK;",
             id="key-pair",
         ),
         pytest.param(
-            {"GHIPPO_PROFILE": "d.run", "GHIPPO_AK": "a" * 36},
+            {"GHIPPO_BASE_URL": NOTHING_LISTENS, "GHIPPO_PROFILE": "d.run", "GHIPPO_ACCESS_KEY": "k" * 40},
             "profile d.run (named by GHIPPO_PROFILE;",
             id="named-profile-wins",
         ),
@@ -79,7 +83,7 @@ def test_access_key_alone_selects_the_access_key_profile_and_passes(standalone_a
     ],
 )
 def test_header_says_which_profile_and_why(env, header):
-    run = run_suite("--collect-only", env=env)
+    run = run_suite("--collect-only", env=env)  # collecting sends nothing: nothing need listen
     assert run.exit_code == INCOMPLETE, run.output
     assert header in run.output, run.output
 

@@ -16,7 +16,8 @@ def _with_levels(report: dict[str, Any], outcome: str) -> str:
 def verdict_block(report: dict[str, Any]) -> list[str]:
     """The lines under the "conformance verdict" separator."""
     lines = [
-        f"verdict: {report['verdict']}",
+        f"verdict: {report['verdict']}"
+        + (" (against the embedded reference, not a deployment)" if report["target"]["embedded_reference"] else ""),
         f"requirements: {counts_line(report)}",
         f"failed: {_with_levels(report, 'failed')}",
     ]

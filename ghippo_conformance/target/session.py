@@ -49,6 +49,8 @@ def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] 
 
     `shared` carries what the xdist controller already decided (URL, credentials, run id, token
     path), so every worker tests the same deployment as the same user, each with a bearer of its own."""
+    if settings.collect_only:
+        return _unopened_target(settings, profile)
     embedded = None
     if shared:
         base_url, credentials, run_id = shared["base_url"], Credentials(**shared["credentials"]), shared["run_id"]
@@ -82,6 +84,33 @@ def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] 
         bearer.problem,
         bearer.notices,
     )
+
+
+class _NotStarted:
+    """The embedded reference of a run that only collects its tests: named, never started."""
+
+    base_url = "http://127.0.0.1"
+
+    def stop(self) -> None:
+        """Nothing was started."""
+
+
+def _unopened_target(settings: Settings, profile: Section) -> Target:
+    """The target of a run that only collects its tests, as the settings name it: nothing is sent to
+    it, no reference is started, and the credentials the run would need are checked all the same."""
+    against_deployment = settings.base_url and not settings.dry_run
+    credentials = preflight.credentials_for(profile, settings) if against_deployment else Credentials()
+    embedded = None if against_deployment else _NotStarted()
+    base_url = settings.base_url if against_deployment else embedded.base_url
+    redactor = Redactor()
+    redactor.add(credentials.sk)
+    redactor.add(credentials.access_key)
+    if against_deployment:
+        sent_nothing = f"only collected: nothing was sent to {base_url}"
+    else:
+        sent_nothing = "only collected: the embedded reference was not started"
+    api = preflight.new_api(settings, base_url, redactor)
+    return Target(base_url, profile, credentials, api, None, secrets.token_hex(4), embedded, notices=[sent_nothing])
 
 
 def with_token_path(profile: Section, token_path: str | None) -> Section:

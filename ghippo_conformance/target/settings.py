@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -37,6 +38,9 @@ _STRING_OPTIONS = [
         f"between CI runs (default {default_state_dir()})",
     ),
 ]
+
+# The options that carry credentials, which belong to the deployment --base-url names.
+_CREDENTIALS = ("--ak", "--sk", "--access-key")
 
 # The profile each kind of credentials selects when no profile is named.
 _PROFILE_FOR_ACCESS_KEY = "dce5"
@@ -75,8 +79,12 @@ class Settings:
     junit_path: str | None
 
 
+# The suite's own section of pytest's --help.
+OPTION_GROUP = "ghippo"
+
+
 def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("ghippo", "Ghippo access-key API conformance")
+    group = parser.getgroup(OPTION_GROUP, "Ghippo access-key API conformance")
     for flag, env, text in _STRING_OPTIONS:
         group.addoption(flag, default=None, help=f"{text} [env {env}]")
     group.addoption(
@@ -173,12 +181,61 @@ def _max_body_mib(config: pytest.Config) -> int:
 
 
 def _given(config: pytest.Config, flag: str, env: str) -> tuple[str | None, str | None]:
-    """An option's value and where it came from (the flag or the environment variable), or (None, None)."""
+    """An option's value and where it came from (the flag or the environment variable), or (None, None).
+    A value that is there but empty (or blank) comes back as it is: `_values` refuses it."""
     from_flag = config.getoption(flag.lstrip("-").replace("-", "_"))
-    if from_flag:
+    if from_flag is not None:
         return from_flag, flag
     from_env = os.environ.get(env)
-    return (from_env, env) if from_env else (None, None)
+    return (from_env, env) if from_env is not None else (None, None)
+
+
+def _in_words(names: list[str]) -> str:
+    return " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
+
+
+def _blank_values(blank: list[str]) -> str:
+    """The usage error for options given an empty value and variables set but empty. Either is what a
+    CI system passes for a secret nobody configured; read as "not given", the run would quietly test
+    something else than the one named (the embedded reference instead of the deployment)."""
+    variables = [source for source in blank if not source.startswith("-")]
+    options = [source for source in blank if source.startswith("-")]
+    found = []
+    if variables:
+        found.append(
+            f"{_in_words(variables)} {'is' if len(variables) == 1 else 'are'} set but empty (what a CI system "
+            "passes for a secret nobody configured)"
+        )
+    if options:
+        found.append(f"{_in_words(options)} {'is' if len(options) == 1 else 'are'} given an empty value")
+    remove = "unset it" if not options else "leave it out"
+    return f"{'; '.join(found)}: give {'it' if len(blank) == 1 else 'each'} a value, or {remove}"
+
+
+def _values(config: pytest.Config) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """Each string option's value and its source (flag or variable), by flag; None for neither.
+
+    One rule for all of them: empty or blank is a usage error, never "not given"."""
+    found = {flag: _given(config, flag, env) for flag, env, _ in _STRING_OPTIONS}
+    blank = [source for value, source in found.values() if value is not None and not value.strip()]
+    if blank:
+        raise pytest.UsageError(_blank_values(blank))
+    return {flag: value for flag, (value, _) in found.items()}, {flag: source for flag, (_, source) in found.items()}
+
+
+def _require_base_url_for_credentials(given: dict[str, str | None], sources: dict[str, str | None]) -> None:
+    """Credentials name a deployment: without its base URL the run would test the embedded reference
+    in its stead and could pass. A dry run is held to this too: it rehearses the command it is given,
+    which would stop here without --dry-run."""
+    if given["--base-url"]:
+        return
+    named = [sources[flag] for flag in _CREDENTIALS if sources[flag]]
+    if named:
+        raise pytest.UsageError(
+            f"{_in_words(named)} {'names' if len(named) == 1 else 'name'} credentials of a deployment, but no "
+            "base URL is given (--base-url or GHIPPO_BASE_URL), and without one the suite tests its embedded "
+            "reference instead: give the deployment's base URL, or leave the credentials out"
+        )
 
 
 def _profile_and_reason(sources: dict[str, str | None], given: dict[str, str | None], dry_run: bool) -> tuple[str, str]:
@@ -204,6 +261,19 @@ def _profile_and_reason(sources: dict[str, str | None], given: dict[str, str | N
     return DEFAULT_PROFILE, "the default: the embedded reference provisions its own credentials"
 
 
+def _base_url(given: str | None, source: str | None) -> str | None:
+    """The deployment's URL without a trailing slash. One that is not http(s) with a host (a path, a
+    host without its scheme) is a usage error: it names no deployment the run could reach."""
+    if given is None:
+        return None
+    parts = urlsplit(given.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise pytest.UsageError(
+            f"{source} is not an http:// or https:// URL with a host, such as https://dce.example.com"
+        )
+    return given.rstrip("/")
+
+
 def _state_dir(config: pytest.Config, given: str | None) -> Path | None:
     if config.getoption("no_state"):
         return None
@@ -211,16 +281,20 @@ def _state_dir(config: pytest.Config, given: str | None) -> Path | None:
 
 
 def resolve(config: pytest.Config) -> Settings:
-    found = {flag: _given(config, flag, env) for flag, env, _ in _STRING_OPTIONS}
-    given = {flag: value for flag, (value, _) in found.items()}
-    sources = {flag: source for flag, (_, source) in found.items()}
+    if config.getoption("cleanup") and config.getoption("collectonly", False):
+        raise pytest.UsageError(
+            "--cleanup deletes keys on the deployment and --collect-only sends it nothing: give one of them"
+        )
+    given, sources = _values(config)
+    base_url = _base_url(given["--base-url"], sources["--base-url"])
+    _require_base_url_for_credentials(given, sources)
     profile, profile_reason = _profile_and_reason(sources, given, config.getoption("dry_run"))
     ca_bundle = given["--ca-bundle"]
     max_rps = config.getoption("max_rps")
     if max_rps is None and given["--base-url"]:
         max_rps = GENTLE_RPS
     return Settings(
-        base_url=given["--base-url"].rstrip("/") if given["--base-url"] else None,
+        base_url=base_url,
         profile=profile,
         profile_reason=profile_reason,
         profile_overrides=list(config.getoption("profile_set")),
