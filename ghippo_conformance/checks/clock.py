@@ -13,7 +13,6 @@ key it has just created (epoch milliseconds or RFC 3339). A reading says which i
 
 from __future__ import annotations
 
-import calendar
 import re
 import threading
 import time
@@ -65,10 +64,10 @@ def date_of(exchange: Exchange) -> Stamp | None:
     if parsed is None:
         return None
     try:
-        at = calendar.timegm(parsed[:6]) - (parsed[9] or 0)
-    except (OverflowError, ValueError):
+        written = datetime(*parsed[:6], tzinfo=UTC)  # refuses what parsedate_tz lets through, such as day 99
+    except ValueError:
         return None
-    return Stamp(float(at), 1.0, DATE_HEADER)
+    return Stamp(written.timestamp() - (parsed[9] or 0), 1.0, DATE_HEADER)
 
 
 def issued_at(exchange: Exchange) -> Stamp | None:
