@@ -200,6 +200,7 @@ def test_key_stops_working_at_expiry(api, profile, key_ledger, record_property):
     """A key made to expire 2 s after the deployment's now works until then, and stops (with any session cookie
     set when it was used) within the grace period once its expiredAt has passed on the deployment's clock."""
     now = deployment_now(key_ledger)
+    record_property("deployment_clock", str(now))
     expires_at = math.ceil(now.latest + EXPIRY_LEAD_S)
     key = new_key(key_ledger, "expiry", expires_at=expires_at).json()
     used = authenticate_with(api, profile, key)
