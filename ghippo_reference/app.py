@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ghippo_reference.auth import FORM_ACCESS_TOKEN
+from ghippo_reference.auth import FORM_ACCESS_TOKEN, SESSION_COOKIE, SESSION_CREDENTIAL
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.errors import NO_ROUTE, SERVER_FAULT, ApiError
 from ghippo_reference.keys import create_access_key, delete_access_key, exchange_key_pair, list_access_keys
@@ -84,7 +84,13 @@ async def _certs(request: Request, deployment: Deployment) -> dict:
 def _endpoint(handler: Callable[[Request, Deployment], Awaitable[dict]]):
     async def endpoint(request: Request) -> Response:
         deployment = request.app.state.deployment
-        return _render(await handler(request, deployment), deployment.behaviour)
+        response = _render(await handler(request, deployment), deployment.behaviour)
+        credential = request.scope.get(SESSION_CREDENTIAL)
+        if credential is not None:
+            # A console's session (Behaviour.session_cookie): opened with each answer to a request its
+            # Authorization header authenticated.
+            response.set_cookie(SESSION_COOKIE, deployment.open_session(credential), httponly=True, samesite="strict")
+        return response
 
     return endpoint
 

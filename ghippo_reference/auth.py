@@ -30,11 +30,49 @@ OVERSIZED_BYTES = 8 * 1024
 _OVERSIZED_ANSWERS = {"431": (HEADER_TOO_LARGE, 431), "500": (SERVER_FAULT, None)}
 # Where app.py leaves the access_token of a form-encoded body, under token_from_form.
 FORM_ACCESS_TOKEN = "ghippo.form_access_token"
+# The console's session cookie (Behaviour.session_cookie), and where a request authenticated by its
+# Authorization header leaves the credential for app.py to open a session with.
+SESSION_COOKIE = "ghippo_session"
+SESSION_CREDENTIAL = "ghippo.session_credential"
+# A dict per connection, offered by server.py: what a deployment that remembers connections keeps.
+CONNECTION_STATE = "ghippo.connection_state"
 
 
 def authenticate(request: Request, deployment: Deployment) -> User:
     behaviour = deployment.behaviour
-    token = _bearer_token(_authorization(request, behaviour), behaviour)
+    header = _authorization(request, behaviour)
+    if header is None:
+        remembered = _remembered_user(request, deployment)
+        if remembered is not None:
+            return remembered
+    token = _bearer_token(header, behaviour)
+    user = _user_of(token, deployment)
+    if behaviour.session_cookie != "none":
+        request.scope[SESSION_CREDENTIAL] = token  # app.py opens a session for it with the answer
+    if behaviour.connection_remembers_user:
+        request.scope[CONNECTION_STATE]["user"] = user
+    return user
+
+
+def _remembered_user(request: Request, deployment: Deployment) -> User | None:
+    """Who a request without an Authorization header is taken for by a deployment that remembers: the
+    user of its session cookie (Behaviour.session_cookie) or of its connection (connection_remembers_user)."""
+    behaviour = deployment.behaviour
+    session = request.cookies.get(SESSION_COOKIE) if behaviour.session_cookie != "none" else None
+    credential = deployment.session_credential(session) if session else None
+    if credential is not None:
+        if behaviour.session_cookie == "outlives-credential":
+            return _user_of(credential, deployment, check_credential=False)
+        return _user_of(credential, deployment)  # a session is only as good as the credential it came from
+    if behaviour.connection_remembers_user:
+        return request.scope[CONNECTION_STATE].get("user")
+    return None
+
+
+def _user_of(token: str, deployment: Deployment, *, check_credential: bool = True) -> User:
+    """The user a bearer token authenticates, or a 401; without `check_credential` only the token's
+    signature and sub count, as a session that outlives its key's deletion and expiry takes it."""
+    behaviour = deployment.behaviour
     refused = ApiError(UNAUTHENTICATED_REQUEST, presented_token=token)
     if behaviour.accept_secret_as_bearer and behaviour.flow == "aksk":
         key = deployment.keys.find_live_by_secret(token)
@@ -50,8 +88,8 @@ def authenticate(request: Request, deployment: Deployment) -> User:
     except KeyUrlUnreachable:
         # Answered as the deployment's own fault, not a crash: the connection stays open.
         raise ApiError(SERVER_FAULT) from None
-    exp_passed = not (isinstance(claims["exp"], int | float) and claims["exp"] > deployment.now())
-    if exp_passed and not (behaviour.accept_expired or key_expiry_waived):
+    exp_passed = not (isinstance(claims["exp"], int | float) and claims["exp"] > deployment.expiry_now())
+    if check_credential and exp_passed and not (behaviour.accept_expired or key_expiry_waived):
         raise refused
     user = deployment.users.by_id.get(claims["sub"])
     if user is None:
@@ -62,7 +100,7 @@ def authenticate(request: Request, deployment: Deployment) -> User:
         behaviour.issued_tokens_refused and behaviour.flow == "aksk"
     ):
         raise refused
-    if behaviour.flow == "access-key":
+    if check_credential and behaviour.flow == "access-key":
         # The token is the access key: it is only as good as the stored key its jti names.
         key = deployment.usable_key(claims.get("jti", ""))
         if key is None or key.owner_id != user.id:

@@ -210,6 +210,29 @@ class Behaviour:
     # A delete answers 200 for the named key but removes the user's oldest key instead.
     delete_removes_oldest: bool = False
 
+    # The deployment's clock and sessions.
+    # Seconds the deployment's clock (its Date header, its tokens' iat and exp, its keys' createdAt and
+    # expiry) runs ahead of the host's, negative behind: on-premises clusters are often minutes off a CI runner.
+    clock_offset_s: int = 0
+    # Every answer carries a Date header from the deployment's clock; False: none, as an origin server
+    # without a clock sends (RFC 9110 section 6.6.1).
+    dates_answers: bool = True
+    # Expiry (of keys, and of the tokens they are used as or exchanged for) is judged on a clock this many
+    # seconds behind the one that dates answers and stamps keys, as by a component on a host whose clock is
+    # off, or by naive local time compared with UTC: a key works that long past its expiredAt.
+    expiry_clock_behind_s: int = 0
+    # An RFC 3339 expiredAt is read without its offset, its wall time taken as UTC: a parser that drops the zone.
+    expired_at_offset_ignored: bool = False
+    # A console's web session beside the API: an answer to a request authenticated by its Authorization
+    # header sets a session cookie, and a later request with that cookie and no Authorization is served as
+    # the same user while the credential it came from still authenticates ("bound-to-credential"), or even
+    # once that key is deleted or expired ("outlives-credential", CWE-613 insufficient session expiration).
+    session_cookie: Literal["none", "bound-to-credential", "outlives-credential"] = "none"
+    # A keep-alive connection on which a request was authenticated by its Authorization header serves later
+    # requests on it that carry none as that user, as NTLM and Negotiate authenticate connections (RFC 9110
+    # section 16.4.2: inherently flawed): behind a gateway that shares backend connections, users swap identities.
+    connection_remembers_user: bool = False
+
     def __post_init__(self) -> None:
         for name, expected in typing.get_type_hints(type(self)).items():
             value = getattr(self, name)

@@ -5,10 +5,9 @@ In the "aksk" flow a key is a pair: AK = the key's id, SK = an opaque secret sho
 """
 
 import re
-import time
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 
 from starlette.requests import Request
@@ -52,10 +51,11 @@ def create_key(deployment: Deployment, owner: User, name: str, expired_at: str) 
     """The one way keys are made, by the API and by `RunningReference.add_key` alike."""
     if not name.strip():
         raise ApiError(MISSING_PARAMETER, name="name")
-    now = int(time.time())
+    now_s = deployment.now()
+    now = int(now_s)
     expires_at = _expiry(expired_at, now, deployment.behaviour)
     make_secret = partial(_new_secret, deployment.behaviour, owner, now, expires_at)
-    key = deployment.keys.create(owner.id, name, expires_at, make_secret)
+    key = deployment.keys.create(owner.id, name, int(now_s * 1000), expires_at, make_secret)
     if key is None:
         behaviour = deployment.behaviour
         raise ApiError(_KEY_LIMIT_REFUSALS[behaviour.key_limit_refusal], limit=behaviour.key_limit)
@@ -70,9 +70,12 @@ def _expiry(expired_at: str, now: int, behaviour: Behaviour) -> int | None:
         expires_at = int(expired_at)
     elif _RFC3339.fullmatch(expired_at):
         try:
-            expires_at = int(datetime.fromisoformat(expired_at.upper().replace("Z", "+00:00")).timestamp())
+            written = datetime.fromisoformat(expired_at.upper().replace("Z", "+00:00"))
         except ValueError:  # well-formed but impossible, such as month 13
             raise ApiError(BAD_EXPIRY) from None
+        if behaviour.expired_at_offset_ignored:
+            written = written.replace(tzinfo=UTC)
+        expires_at = int(written.timestamp())
     else:
         raise ApiError(BAD_EXPIRY)
     if expires_at <= now:

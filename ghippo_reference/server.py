@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ghippo_reference.app import build_app
-from ghippo_reference.auth import OVERSIZED_BYTES
+from ghippo_reference.auth import CONNECTION_STATE, OVERSIZED_BYTES
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.keys import create_key
 from ghippo_reference.signing import signing_key
@@ -71,7 +71,9 @@ def start(
     admin = deployment.users.admin
     created = [create_key(deployment, admin, f"preexisting-{number}", "") for number in range(1, preexisting_keys + 1)]
     listener = _listening_socket(port)
-    app = _DatedByDeploymentClock(build_app(deployment, latency_s), deployment)
+    app = build_app(deployment, latency_s)
+    if behaviour.dates_answers:
+        app = _DatedByDeploymentClock(app, deployment)
     if behaviour.oversized_authorization == "closed":
         app = _ClosedOnOversizedAuthorization(app, deployment)
     # uvicorn would date every response by the host's clock; the deployment's own clock does.
@@ -112,15 +114,18 @@ class _DatedByDeploymentClock:
 
 class _ClosableConnections(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, offering the application a way to close the connection without
-    answering: no ASGI message does that (a response start writes the status line, and an application
-    that ends without one gets a 500)."""
+    answering (no ASGI message does that: a response start writes the status line, and an application
+    that ends without one gets a 500), and a dict that lives as long as the connection
+    (Behaviour.connection_remembers_user keeps its user there)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         serve = self.app
+        connection_state: dict = {}
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            await serve({**scope, _CLOSE_CONNECTION: self.transport.close}, receive, send)
+            offered = {_CLOSE_CONNECTION: self.transport.close, CONNECTION_STATE: connection_state}
+            await serve({**scope, **offered}, receive, send)
 
         self.app = app
 

@@ -5,6 +5,7 @@ touch this state, so every mutation happens under a lock.
 """
 
 import itertools
+import secrets
 import threading
 import time
 import uuid
@@ -43,7 +44,7 @@ class KeyStore:
         self._lock = threading.Lock()
 
     def create(
-        self, owner_id: str, name: str, expires_at: int | None, make_secret: Callable[[str], str]
+        self, owner_id: str, name: str, created_ms: int, expires_at: int | None, make_secret: Callable[[str], str]
     ) -> StoredKey | None:
         """A new key whose secret is `make_secret(key_id)`; None when the owner is at the limit."""
         with self._lock:
@@ -53,7 +54,7 @@ class KeyStore:
             if self._limit is not None and len(held) >= self._limit:
                 return None
             key_id = str(next(self._numbers)) if self._numbers else str(uuid.uuid4())
-            key = StoredKey(key_id, owner_id, name, make_secret(key_id), int(time.time() * 1000), expires_at)
+            key = StoredKey(key_id, owner_id, name, make_secret(key_id), created_ms, expires_at)
             self._keys[key_id] = key
             return key
 
@@ -88,14 +89,17 @@ class Deployment:
     _requests: int = field(init=False, default=0)
     # The jti of the first token issued for each AK/SK pair, by the pair's AK.
     _first_tokens: dict[str, str] = field(init=False, default_factory=dict)
-    # Seconds the deployment's clock runs ahead of the host's (negative: behind). A self-test moves
-    # it while the deployment runs, to let days pass between two runs or to disagree with the runner.
+    # Seconds the deployment's clock runs ahead of the host's (negative: behind): Behaviour.clock_offset_s
+    # when it starts; a self-test moves it while the deployment runs, to let days pass between two runs.
     _clock_offset_s: float = field(init=False, default=0.0)
+    # The console's web sessions (Behaviour.session_cookie): cookie value -> the credential it was opened with.
+    _sessions: dict[str, str] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.users = seeded_population(self.behaviour.user_count)
         self.keys = KeyStore(self.behaviour)
+        self._clock_offset_s = float(self.behaviour.clock_offset_s)
 
     def count_request(self) -> None:
         with self._lock:
@@ -110,6 +114,22 @@ class Deployment:
         """The deployment's clock, in epoch seconds: what its Date header says and its tokens' exp is judged by."""
         with self._lock:
             return time.time() + self._clock_offset_s
+
+    def expiry_now(self) -> float:
+        """The clock expiry is judged by: the deployment's, unless Behaviour.expiry_clock_behind_s sets it back."""
+        return self.now() - self.behaviour.expiry_clock_behind_s
+
+    def open_session(self, credential: str) -> str:
+        """A new session cookie value for a request `credential` authenticated."""
+        session = secrets.token_urlsafe(24)
+        with self._lock:
+            self._sessions[session] = credential
+        return session
+
+    def session_credential(self, session: str) -> str | None:
+        """The credential the session `session` was opened with; None for a session never opened."""
+        with self._lock:
+            return self._sessions.get(session)
 
     def advance_clock(self, seconds: float) -> None:
         """Move the deployment's clock by `seconds` (back, when negative)."""
@@ -132,8 +152,6 @@ class Deployment:
             return None
         if key.deleted and not self.behaviour.deleted_key_works:
             return None
-        # The host's clock, not now(): keys get their expiry from it (keys.py) and the suite's key
-        # checks set expiredAt from the runner's clock, which a moved deployment clock would contradict.
-        if key.expired(time.time()) and not self.behaviour.expired_key_works:
+        if key.expired(self.expiry_now()) and not self.behaviour.expired_key_works:
             return None
         return key

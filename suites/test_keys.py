@@ -1,14 +1,21 @@
 """Access keys (key pairs in the AK/SK flow): create, list, shown once, limit, revoke, expiry."""
 
-import time
+import math
 
 import pytest
 
 from ghippo_conformance.checks import expect
-from ghippo_conformance.checks.keys import authenticate_with
+from ghippo_conformance.checks.clock import moment
+from ghippo_conformance.checks.keys import authenticate_with, key_refused, session_cookies
 from ghippo_conformance.checks.waiting import until_it_holds
 
 pytestmark = pytest.mark.key_slots
+
+# How long past the latest the deployment's clock may read now an expiring key is made to live: the create
+# and one use of the key fit in it. The wait then ends once the earliest it may read is past the expiredAt.
+EXPIRY_LEAD_S = 2
+# A reading of the deployment's clock looser than this cannot judge an expiry whose grace is seconds.
+LOOSEST_CLOCK_S = 30
 
 
 def contains(value, secret: str) -> bool:
@@ -92,17 +99,20 @@ def test_deleted_key_stops_working(api, profile, key_ledger, record_property):
     # Second: every later check frees its key by deleting it, so a delete that does not land
     # must be seen here first.
     key = new_key(key_ledger, "revoke").json()
-    expect.status(authenticate_with(api, profile, key), 200, "the new key before deletion")
+    used = authenticate_with(api, profile, key)
+    expect.status(used, 200, "the new key before deletion")
+    cookies = session_cookies(used)
     expect.status(key_ledger.delete(key["id"]), 200, "deleting the key")
     listing = key_ledger.list()
     ids = [k.get("id") for k in (listing.json() or {}).get("items") or [] if isinstance(k, dict)]
     expect.that(key["id"] not in ids, f"deleted key {key['id']} is still listed", listing)
-    settled = until_it_holds(lambda: authenticate_with(api, profile, key).status in range(400, 500))
+    settled = until_it_holds(lambda: key_refused(api, profile, key, cookies))
     record_property("revocation_settled_after_s", round(settled.after_s, 3))
     expect.that(
         settled.held,
-        f"the deleted key still worked {settled.after_s:.1f} s after deletion ({settled.checks} checks)",
-        api.recent[-1],
+        f"the deleted key{' or the session cookie set when it was used' if cookies else ''} still worked "
+        f"{settled.after_s:.1f} s after deletion ({settled.checks} checks)",
+        *api.recent[-2 if cookies else -1 :],
     )
 
 
@@ -169,35 +179,57 @@ def test_user_holds_exactly_the_limit(key_ledger, profile):
     expect.that(held == limit, f"expected the list to show {limit} keys, got {held}", key_ledger.list())
 
 
+def deployment_now(key_ledger):
+    """The deployment's clock now, which judges expiry; the check is skipped, saying why, when it cannot be read."""
+    now = key_ledger.deployment_now()
+    if now is None:
+        pytest.skip(
+            "the deployment's clock cannot be read: no answer carried a Date header, and no key created to read "
+            "it showed an iat or a createdAt; expiry is judged on the deployment's clock, never the runner's"
+        )
+    if now.uncertainty_s > LOOSEST_CLOCK_S:
+        pytest.skip(
+            f"the deployment's clock is known only to within {now.uncertainty_s:.0f} s ({now}): its answers "
+            "disagree (a clock stepped, or replicas on different clocks), too loosely to judge an expiry"
+        )
+    return now
+
+
 @pytest.mark.requirement("KEY-EXPIRY")
 def test_key_stops_working_at_expiry(api, profile, key_ledger, record_property):
-    """A key created to expire in 2 s works until then and stops within the grace period."""
-    lead_s = 2
-    key = new_key(key_ledger, "expiry", expires_in_s=lead_s).json()
-    expires = time.monotonic() + lead_s
-    expect.status(authenticate_with(api, profile, key), 200, "the key before it expires")
-    time.sleep(max(0.0, expires - time.monotonic()))
-    settled = until_it_holds(
-        lambda: authenticate_with(api, profile, key).status in range(400, 500), within_s=profile.keys.expiry_grace_s
-    )
+    """A key made to expire 2 s after the deployment's now works until then, and stops (with any session cookie
+    set when it was used) within the grace period once its expiredAt has passed on the deployment's clock."""
+    now = deployment_now(key_ledger)
+    record_property("deployment_clock", str(now))
+    expires_at = math.ceil(now.latest + EXPIRY_LEAD_S)
+    key = new_key(key_ledger, "expiry", expires_at=expires_at).json()
+    used = authenticate_with(api, profile, key)
+    expect.status(used, 200, f"the key before its expiredAt {moment(expires_at)} (now {now})")
+    cookies = session_cookies(used)
+    api.clock.sleep_until_past(expires_at)
+    grace = profile.keys.expiry_grace_s
+    settled = until_it_holds(lambda: key_refused(api, profile, key, cookies), within_s=grace)
     record_property("expiry_settled_after_s", round(settled.after_s, 3))
     expect.that(
         settled.held,
-        f"the key still worked {settled.after_s:.1f} s after its expiredAt (grace {profile.keys.expiry_grace_s} s)",
-        api.recent[-1],
+        f"the key{' or the session cookie set when it was used' if cookies else ''} still worked "
+        f"{settled.after_s:.1f} s after its expiredAt {moment(expires_at)} had passed on the deployment's clock "
+        f"(grace {grace} s; {api.clock.now()})",
+        *api.recent[-2 if cookies else -1 :],
     )
 
 
 @pytest.mark.requirement("KEY-EXPIRY")
 def test_key_expired_at_creation_never_works(api, profile, key_ledger):
-    """A key whose expiredAt is already past is refused with a 4xx, or never authenticates."""
+    """A key whose expiredAt is a minute past on the deployment's clock is refused (a 4xx) or never authenticates."""
+    now = deployment_now(key_ledger)
     need_free_slots(key_ledger, 1)
-    made = key_ledger.create("already-expired", expires_in_s=-60)
-    expect.status(made, [200, *range(400, 500)], "creating a key with a past expiredAt")
+    made = key_ledger.create("already-expired", expires_at=math.floor(now.earliest) - 60)
+    expect.status(made, [200, *range(400, 500)], f"creating a key with an expiredAt a minute past (now {now})")
     if made.status != 200:
         # A 4xx answers the past expiredAt only if the same create with a future one succeeds now:
         # a deployment whose key limit is hidden from the profile may have refused the create itself.
-        control = key_ledger.create("not-yet-expired", expires_in_s=3600)
+        control = key_ledger.create("not-yet-expired", expires_at=math.ceil(now.latest) + 3600)
         if control.status != 200:
             pytest.skip(
                 f"a create with a future expiredAt was refused too ({control.status}): no free slot to tell "
@@ -207,5 +239,5 @@ def test_key_expired_at_creation_never_works(api, profile, key_ledger):
     expect.status(
         authenticate_with(api, profile, made.json()),
         range(400, 500),
-        "a key whose expiredAt was already past at creation",
+        f"a key whose expiredAt was a minute past at creation on the deployment's clock ({now})",
     )

@@ -101,8 +101,9 @@ def test_reference_passes_and_a_token_is_checked_once_its_exp_passed_on_the_depl
     assert_tokens_never_written({**kept, **records(state_dir)}, first, second)
 
 
-def test_deployment_ignoring_exp_fails_only_the_expiry_check_of_the_second_run(tmp_path):
-    behaviour = for_profile(PROFILE, IGNORES_EXP.overrides)
+@pytest.mark.parametrize("dated", [True, False], ids=["by-its-date-header", "without-date-by-the-iat-it-stamps"])
+def test_deployment_ignoring_exp_fails_only_the_expiry_check_of_the_second_run(tmp_path, dated):
+    behaviour = for_profile(PROFILE, {**IGNORES_EXP.overrides, "dates_answers": dated})
     first, second, kept, _, _ = two_runs(behaviour, tmp_path, 0, TWO_DAYS_ON)
     (_, first_report, _), (second_run, second_report, _) = first, second
     assert outcome(first_report)["outcome"] == "skipped"

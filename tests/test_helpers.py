@@ -8,7 +8,6 @@ import httpx
 import pytest
 from _pytest._io.saferepr import saferepr
 
-from ghippo_conformance.checks import token_records
 from ghippo_conformance.checks.challenges import bearer_challenge_params, offers_bearer
 from ghippo_conformance.checks.expect import statuses_in_words
 from ghippo_conformance.checks.pages import walk
@@ -294,21 +293,3 @@ def test_from_overrides_refuses_an_unknown_field():
 )
 def test_expected_statuses_read_as_words(allowed, words):
     assert statuses_in_words(allowed) == words
-
-
-@pytest.mark.parametrize(
-    ("headers", "token_claims", "clock"),
-    [
-        ({"date": "Tue, 01 Dec 2026 10:00:00 GMT"}, {"iat": 1}, 1796119200.0),
-        ({}, {"iat": 1796119200, "sub": "u"}, 1796119200.0),
-        ({"date": "not a date"}, {"iat": 1796119200}, 1796119200.0),
-        ({}, {"sub": "u"}, None),
-    ],
-    ids=["date-header", "no-date-iat", "unreadable-date-iat", "neither"],
-)
-def test_the_deployment_clock_is_its_date_or_else_the_iat_it_stamped(headers, token_claims, clock):
-    # A deployment that sends no Date must not keep AUTH-EXPIRED-OWN unchecked forever.
-    segment = base64.urlsafe_b64encode(json.dumps(token_claims).encode()).rstrip(b"=").decode()
-    token = f"eyJhbGciOiJSUzI1NiJ9.{segment}.c2lnbmF0dXJl"
-    response = httpx.Response(200, headers=headers, json={"token": token}, request=httpx.Request("GET", "http://x/"))
-    assert token_records.deployment_clock(Exchange("GET", "http://x/", [], None, response, Redactor())) == clock

@@ -8,7 +8,8 @@ Bearers: `tokens` (reading JWTs without trusting them, the primitives of forging
 kept for a later run's expiry check). Requests: `batch` (independent requests sent side by side),
 `shapes` (the shapes in which a client could send an operation), `generated` (schemathesis over the
 OpenAPI document). The deployment's state: `pages` (the users walk), `keys` (the keys this run
-creates), `waiting` (for an eventually consistent result, without retries).
+creates), `clock` (the deployment's clock, read from its answers), `waiting` (for an eventually
+consistent result, without retries).
 
 Everything else in the package is the plugin's machinery.
 """

@@ -6,19 +6,24 @@ exactly those. Keys the user held before the run are never touched.
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ghippo_conformance.checks import clock
 from ghippo_conformance.target.http import Api, Exchange
 from ghippo_conformance.target.profile import Section
 
+# RFC 3339 expiredAt values are written with an offset other than Z (China Standard Time, where DCE is
+# mostly deployed): a deployment that drops the offset then reads a time eight hours late, and the key
+# outlives its expiredAt, which KEY-EXPIRY sees; with Z the same mistake would go unnoticed.
+_WRITTEN_ZONE = timezone(timedelta(hours=8))
 
-def expired_at(profile: Section, epoch_s: float) -> str:
-    """An expiredAt value in the profile's format."""
+
+def expired_at(profile: Section, epoch_s: int) -> str:
+    """An expiredAt value in the profile's format, for a time on the deployment's clock."""
     if profile.keys.expired_at_format == "rfc3339":
-        return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(int(epoch_s))
+        return datetime.fromtimestamp(epoch_s, _WRITTEN_ZONE).isoformat(timespec="seconds")
+    return str(epoch_s)
 
 
 class KeyLedger:
@@ -50,14 +55,34 @@ class KeyLedger:
         limit = self._profile.keys.get("limit")
         return None if limit is None else limit - len(self.held())
 
-    def create(self, purpose: str, *, expires_in_s: float | None = None) -> Exchange:
+    def _slot_free(self) -> bool:
+        free = self.free_slots()
+        return free is None or free > 0
+
+    def create(self, purpose: str, *, expires_at: int | None = None) -> Exchange:
+        """Create a key; `expires_at` is epoch seconds on the deployment's clock (deployment_now)."""
         name = self.prefix + purpose
-        body = {"name": name, "expiredAt": ""}
-        if expires_in_s is not None:
-            body["expiredAt"] = expired_at(self._profile, time.time() + expires_in_s)
+        body = {"name": name, "expiredAt": "" if expires_at is None else expired_at(self._profile, expires_at)}
         exchange = self._api.send("POST", self._profile.paths.create_key, json_body=body, bearer=self._bearer)
         self.adopt(exchange, name)
+        if exchange.status == 200:
+            self._api.clock.learn(exchange, clock.issued_at(exchange))  # an access key's iat: when it was made
         return exchange
+
+    def deployment_now(self) -> clock.Reading | None:
+        """The deployment's clock now: from the Date headers of the run's answers, or, where it sends none,
+        from a key created to read it (its access key's iat, or its createdAt in the key list) and deleted
+        at once. None when it shows its time nowhere, or no key can be created to read it."""
+        deployment_clock = self._api.clock
+        if deployment_clock.now() is None and self._slot_free():
+            made = self.create("clock")
+            created = made.json() if made.status == 200 else None
+            if isinstance(created, dict) and isinstance(created.get("id"), str):
+                if deployment_clock.now() is None:
+                    listed = [key for key in self.held() if key.get("id") == created["id"]]
+                    deployment_clock.learn(made, clock.created_at(listed[0].get("createdAt")) if listed else None)
+                self.delete(created["id"])
+        return deployment_clock.now()
 
     def adopt(self, exchange: Exchange, name: str) -> None:
         """Remember a key an exchange created, so teardown removes it whatever the test did."""
@@ -101,3 +126,20 @@ def authenticate_with(api: Api, profile: Section, created: dict[str, Any]) -> Ex
     if profile.flow == "aksk":
         return api.get(profile.paths.token, params={"ak": created["id"], "sk": created["token"]})
     return api.get(profile.paths.users, params={"pageSize": 1}, bearer=created["token"])
+
+
+def session_cookies(exchange: Exchange) -> str | None:
+    """The cookies an answer set, as a Cookie header sends them back ("a=1; b=2"), or None when it set
+    none. The HTTP helper keeps no cookie: a check that means to present one replays it explicitly."""
+    pairs = [value.split(";", 1)[0].strip() for value in exchange.headers.get_list("set-cookie")]
+    return "; ".join(pair for pair in pairs if "=" in pair) or None
+
+
+def key_refused(api: Api, profile: Section, created: dict[str, Any], cookies: str | None) -> bool:
+    """Whether the key is refused (a 4xx), and so, without an Authorization header, are the session
+    cookies an answer to the key set (a console's session is a credential the key handed out)."""
+    if authenticate_with(api, profile, created).status not in range(400, 500):
+        return False
+    return cookies is None or api.get(
+        profile.paths.users, params={"pageSize": 1}, headers=[("Cookie", cookies)]
+    ).status in range(400, 500)

@@ -16,11 +16,10 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from ghippo_conformance.checks import tokens
+from ghippo_conformance.checks.clock import moment
 from ghippo_conformance.target.http import Exchange
 
 _FOLDER = "expired-own"
@@ -30,29 +29,6 @@ _FIELDS = {"base_url": str, "sub": str, "exp": (int, float), "recorded_on": str,
 def default_state_dir() -> Path:
     """Beside the hypothesis cache (checks/generated.py): the user's cache folder, never the working directory."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ghippo-conformance" / "state"
-
-
-def deployment_clock(exchange: Exchange) -> float | None:
-    """The deployment's time when it answered: its Date header, or else the iat it stamped on a token
-    it issued in this answer, so that a deployment sending no Date cannot keep its clock unknown (and
-    its expiry unchecked). None when neither can be read."""
-    try:
-        return parsedate_to_datetime(exchange.headers.get("date", "")).timestamp()
-    except (TypeError, ValueError):
-        return _issued_at(exchange)
-
-
-def _issued_at(exchange: Exchange) -> float | None:
-    body = exchange.json()
-    token = body.get("token") if exchange.status == 200 and isinstance(body, dict) else None
-    if not (isinstance(token, str) and tokens.is_compact_jws(token)):
-        return None
-    iat = tokens.claims(token).get("iat")
-    return float(iat) if isinstance(iat, int | float) and not isinstance(iat, bool) else None
-
-
-def moment(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _digest(text: str, length: int) -> str:

@@ -10,6 +10,13 @@ cap counted after decompression (--max-body-mib); redirects are never followed, 
 suite sends leaves the base URL's origin. A timeout or a broken connection fails the request that
 met it, never retried; after STOP_AFTER of them in a row (one, once the run was interrupted) the
 deployment has stopped answering, and every later request is skipped at once.
+
+No state travels from one request to the next unless a check asks for it: no cookie is kept (a
+deployment that also keeps a console's web session must not see its cookie come back on a request
+meant to carry no credentials), and a request without an Authorization header never rides a
+connection that carried one (NTLM and Negotiate authenticate connections, not requests, and a
+gateway may too): it has a connection pool of its own. Every answer's Date header feeds the
+deployment's clock (checks/clock.py), the runner's clock being no judge of the deployment's times.
 """
 
 from __future__ import annotations
@@ -23,11 +30,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
 import pytest
 
+from ghippo_conformance.checks.clock import DeploymentClock
 from ghippo_conformance.target.deadline import Deadline, DeadlineTransport
 from ghippo_conformance.target.inert import inert
 from ghippo_conformance.target.redact import Redactor
@@ -85,6 +94,10 @@ class Exchange:
     response: httpx.Response
     redact: Redactor = field(repr=False)
     request_form: dict[str, str] | None = None
+    # The runner's clock when the request went out and when its answer's headers came.
+    answered_within: tuple[float, float] | None = None
+    # The runner's end of the connection it went over (host:port).
+    connection: str | None = None
 
     @property
     def status(self) -> int:
@@ -164,6 +177,13 @@ def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
     return bytes(body), False
 
 
+def _local_end(response: httpx.Response) -> str | None:
+    """host:port of the runner's end of the connection the response came over (HTTP/1.1 streams say)."""
+    stream = response.extensions.get("network_stream")
+    address = stream.get_extra_info("client_addr") if stream is not None else None
+    return f"{address[0]}:{address[1]}" if isinstance(address, tuple) and len(address) >= 2 else None
+
+
 class Api:
     """A keep-alive client bound to one deployment, recording what it sends and receives."""
 
@@ -180,14 +200,11 @@ class Api:
         self.base_url = base_url.rstrip("/")
         self.redact = redactor
         self._deadline = Deadline()
-        # A redirect is an answer the tests judge, never followed: the credentials stay with the
-        # base URL's origin. No environment settings either: no proxy, no .netrc credentials.
-        self._client = httpx.Client(
-            transport=DeadlineTransport(self._deadline, verify),
-            follow_redirects=False,
-            trust_env=False,
-            headers={"Accept-Encoding": "gzip, deflate"},  # what _decoded inflates, whatever httpx could
-        )
+        self._verify = verify
+        self._client = self._new_client()  # requests that present an Authorization header
+        self._client_without_credentials = self._new_client()
+        self._one_connection: httpx.Client | None = None
+        self.clock = DeploymentClock()
         self._timeout = timeout
         self._max_body_mib = max_body_mib
         self._min_interval = 1.0 / max_rps if max_rps else 0.0
@@ -233,13 +250,14 @@ class Api:
         self._pace()
         if method != "GET":
             self.state_changes.append((method, path))
-        request = self._client.build_request(
+        client = self._client_for(headers)
+        request = client.build_request(
             method, self.base_url + path, params=params, json=json_body, data=form, headers=headers
         )
         sent, deadline_s = _sent(method, str(request.url), headers, json_body, form), self._deadline_s()
         number = next(self._sent)
         try:
-            response, over_cap = self._exchange(request, deadline_s)
+            response, over_cap, answered_within, connection = self._exchange(client, request, deadline_s)
         except KeyboardInterrupt:
             self.hurry()  # Ctrl-C or SIGTERM: what the run still sends on its way out is sent in a hurry
             raise
@@ -260,9 +278,52 @@ class Api:
                 f"(now {1 / self._min_interval if self._min_interval else 'unlimited'} per process)"
             )
         self._register_secrets(response)
-        exchange = Exchange(method, str(response.request.url), headers, json_body, response, self.redact, form)
+        exchange = Exchange(
+            method,
+            str(response.request.url),
+            headers,
+            json_body,
+            response,
+            self.redact,
+            form,
+            answered_within,
+            connection,
+        )
+        self.clock.learn_date(exchange)
         self.recent = [*self.recent[-(_KEPT_EXCHANGES - 1) :], exchange]
         return exchange
+
+    def _new_client(self) -> httpx.Client:
+        # A redirect is an answer the tests judge, never followed: the credentials stay with the
+        # base URL's origin. No environment settings either: no proxy, no .netrc credentials. No
+        # cookie either: a jar whose policy allows no domain keeps none and sends none back.
+        return httpx.Client(
+            transport=DeadlineTransport(self._deadline, self._verify),
+            follow_redirects=False,
+            trust_env=False,
+            cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
+            headers={"Accept-Encoding": "gzip, deflate"},  # what _decoded inflates, whatever httpx could
+        )
+
+    def _client_for(self, headers: Sequence[tuple[str, str]]) -> httpx.Client:
+        """The connections a request goes over: one_connection's, or a pool of their own for requests
+        without an Authorization header, so that none rides a connection some credential authenticated."""
+        if self._one_connection is not None:
+            return self._one_connection
+        presents_credentials = any(name.lower() == "authorization" for name, _ in headers)
+        return self._client if presents_credentials else self._client_without_credentials
+
+    @contextmanager
+    def one_connection(self) -> Iterator[None]:
+        """Send every request made inside, whatever it carries, over one keep-alive connection of its own
+        (a new one only where the deployment closed it): for the check that asks whether a connection keeps
+        what an earlier request on it presented. Not for concurrent requests."""
+        self._one_connection = self._new_client()
+        try:
+            yield
+        finally:
+            self._one_connection.close()
+            self._one_connection = None
 
     def hurry(self) -> None:
         """The run was interrupted: every later request gets the short deadline."""
@@ -283,11 +344,17 @@ class Api:
         hurried = self._hurried or self.stopped_answering_at
         return min(self._timeout, HURRIED_DEADLINE_S) if hurried else self._timeout
 
-    def _exchange(self, request: httpx.Request, deadline_s: float) -> tuple[httpx.Response, bool]:
-        """The response with its body read, and whether the body was over the cap (then the
-        response holds only its first bytes)."""
+    def _exchange(
+        self, client: httpx.Client, request: httpx.Request, deadline_s: float
+    ) -> tuple[httpx.Response, bool, tuple[float, float], str | None]:
+        """The response with its body read; whether the body was over the cap (then the response
+        holds only its first bytes); the runner's clock when the request went out and when the headers
+        came; the runner's end of the connection."""
         with self._deadline.within(deadline_s):
-            response = self._client.send(request, stream=True)
+            sent_at = time.time()
+            response = client.send(request, stream=True)
+            answered_within = (sent_at, time.time())
+            connection = _local_end(response)
             try:
                 body, over_cap = _read_capped(response, self._max_body_mib * _MIB)
             finally:
@@ -295,7 +362,7 @@ class Api:
         # httpx keeps a read body in `_content`; this one was read here, decoded and capped, and a
         # response built anew from it would decode it a second time.
         response._content = body
-        return response, over_cap
+        return response, over_cap, answered_within, connection
 
     def _unanswered(
         self, error: httpx.TransportError, request: httpx.Request, sent: str, deadline_s: float, number: int
@@ -329,6 +396,7 @@ class Api:
 
     def close(self) -> None:
         self._client.close()
+        self._client_without_credentials.close()
 
     def _pace(self) -> None:
         if not self._min_interval:
