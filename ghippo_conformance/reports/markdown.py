@@ -51,7 +51,7 @@ def _table(requirements: list[dict[str, Any]], columns: dict[str, Callable[[dict
 
 
 def _reason(requirement: dict[str, Any]) -> str:
-    return _code(first_line(requirement["reason"]))
+    return _code(_cut(first_line(requirement["reason"])))
 
 
 # A failure's details are bounded, so that the summary still fits a pull-request comment (65,536
@@ -101,19 +101,21 @@ def _failures(report: dict[str, Any]) -> list[str]:
     setup = report["replay_setup"]
     if setup:
         lines += ["Before sending a failure's requests again:", "", *_fenced(setup, "sh")]
-    spent = 0
+    spent, untold = 0, []
     for requirement in failed:
-        lines += [f"#### `{requirement['id']}` ({requirement['level']})", ""]
         tests = [t for t in requirement["tests"] if t["outcome"] == Outcome.FAILED]
+        details = [f"#### `{requirement['id']}` ({requirement['level']})", ""]
         for test in tests[:_TESTS_SHOWN]:
-            details = _test_details(requirement, test)
-            spent += sum(len(line) + 1 for line in details)
-            if spent > _DETAILS_BUDGET:
-                lines += [f"{_code(test['nodeid'])}: evidence in the JSON report (this summary is kept short)", ""]
-                continue
-            lines += details
+            details += _test_details(requirement, test)
         if len(tests) > _TESTS_SHOWN:
-            lines += [f"and {len(tests) - _TESTS_SHOWN} more failed tests, in the JSON report", ""]
+            details += [f"and {len(tests) - _TESTS_SHOWN} more failed tests, in the JSON report", ""]
+        spent += sum(len(line) + 1 for line in details)
+        if spent > _DETAILS_BUDGET:
+            untold.append(requirement["id"])
+        else:
+            lines += details
+    if untold:
+        lines += [_id_list("Also failed, their evidence in the JSON report", untold), ""]
     return lines
 
 
