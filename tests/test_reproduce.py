@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from fault_proxy import Fault, FaultProxy, Scope
 
@@ -151,6 +152,14 @@ def test_a_curl_line_says_what_curl_needs_to_send_the_request_as_sent(method, ur
 def test_a_curl_line_verifies_tls_as_the_run_did(verify, words):
     parsed = shlex.split(Replay.for_verify(verify).curl("GET", "https://h/u", [], None, None, unchanged))
     assert parsed[3 : 3 + len(words)] == words
+
+
+def test_a_request_that_got_no_answer_says_how_to_send_it_again():
+    api = Api("http://127.0.0.1:9", Redactor())  # the discard port: nothing listens on loopback
+    with pytest.raises(httpx.TransportError) as unanswered:
+        api.get("/users", params={"page": 1})
+    assert replay_lines(str(unanswered.value)) == ["curl -sS -i 'http://127.0.0.1:9/users?page=1'"]
+    api.close()
 
 
 def test_a_curl_line_a_deployment_wrote_is_never_offered_for_replay():

@@ -249,7 +249,12 @@ class Api:
             method, self.base_url + path, params=params, json=json_body, data=form, headers=headers
         )
         sent, deadline_s = _sent(method, str(request.url), headers, json_body, form), self._deadline_s()
-        sent += "\n" + CURL_LABEL + self.replay.curl(method, str(request.url), headers, json_body, form, self.redact)
+
+        def sent_again() -> str:
+            """What was sent, and the curl line that sends it again: rendered only for a request that fails here."""
+            curl = self.replay.curl(method, str(request.url), headers, json_body, form, self.redact)
+            return f"{sent}\n{CURL_LABEL}{curl}"
+
         number = next(self._sent)
         try:
             response, over_cap = self._exchange(request, deadline_s)
@@ -257,13 +262,15 @@ class Api:
             self.hurry()  # Ctrl-C or SIGTERM: what the run still sends on its way out is sent in a hurry
             raise
         except httpx.TransportError as error:
-            raise self._unanswered(error, request, sent, deadline_s, number) from error
+            raise self._unanswered(error, request, sent_again(), deadline_s, number) from error
         self.request_count += 1
         if over_cap:
             first = response.content.decode("utf-8", "replace")
             raise BodyTooLarge(
                 inert(
-                    self.redact(f"body larger than {self._max_body_mib} MiB; first bytes {first!r}…\n  sent: {sent}")
+                    self.redact(
+                        f"body larger than {self._max_body_mib} MiB; first bytes {first!r}…\n  sent: {sent_again()}"
+                    )
                 ),
                 request=request,
             )
