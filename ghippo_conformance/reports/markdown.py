@@ -80,16 +80,12 @@ def _test_details(requirement: dict[str, Any], test: dict[str, Any]) -> list[str
     if len(evidence) > _EVIDENCE_LINES:
         excerpt.append(f"… ({len(evidence) - _EVIDENCE_LINES} more lines in the JSON report)")
     commands = [
-        *(["# rerun this requirement alone", requirement["rerun"]] if requirement.get("rerun") else []),
-        *(["# rerun this test alone", test["rerun"]] if test.get("rerun") else []),
-        *(["# its requests, to send again", *map(_cut, test["replay"])] if test.get("replay") else []),
+        "# rerun this requirement alone",
+        requirement["rerun"],
+        *(["# rerun this test alone", test["rerun"]] if test["rerun"] else []),
+        *(["# its requests, to send again", *map(_cut, test["replay"])] if test["replay"] else []),
     ]
-    return [
-        f"{_code(test['nodeid'])}",
-        "",
-        *_fenced(excerpt, "text"),
-        *(_fenced(commands, "sh") if commands else []),
-    ]
+    return [_code(test["nodeid"]), "", *_fenced(excerpt, "text"), *_fenced(commands, "sh")]
 
 
 def _failures(report: dict[str, Any]) -> list[str]:

@@ -29,6 +29,9 @@ MASKED_NOTE = "# a secret the run was handed or forged is masked: this line cann
 CURL_LABEL = "  curl: "
 # What a line that only looks like one of ours is relabelled to (text a deployment sent, quoted in a failure).
 _NOT_OURS = "  (not a request this run sent) curl: "
+# A shorter value would be found in innocent text (a page number, a word of a path): it stays as it is,
+# as the redactor leaves such values too.
+_SHORTEST_REFERRED = 8
 
 
 def _escape(character: str) -> str:
@@ -62,7 +65,7 @@ class Replay:
 
     def refer(self, secret: str | None, variable: str) -> None:
         """Show `secret` as `"$variable"` wherever a request carries it."""
-        if secret:
+        if secret and len(secret) >= _SHORTEST_REFERRED:
             self.references.setdefault(secret, variable)
 
     def word(self, text: str, redact: Callable[[str], str]) -> tuple[str, bool]:
