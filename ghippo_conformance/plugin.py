@@ -15,13 +15,14 @@ from ghippo_conformance.checks import cases
 from ghippo_conformance.checks.generated import keep_hypothesis_cache_out_of_working_directory
 from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
 from ghippo_conformance.checks.token_records import TokenRecords
-from ghippo_conformance.reports import console, json_report
+from ghippo_conformance.reports import console, json_report, progress, reproduce
 from ghippo_conformance.reports.html import HtmlMatrix
 from ghippo_conformance.run_state import RunState
 from ghippo_conformance.target import preflight, safety, session
 from ghippo_conformance.target import profile as profile_module
 from ghippo_conformance.target.http import RateLimited
 from ghippo_conformance.target.inert import inert
+from ghippo_conformance.target.replay import replay_lines
 from ghippo_conformance.target.scrub import scrub
 from ghippo_conformance.target.settings import Settings, resolve
 from ghippo_conformance.verdict import catalogue as catalogue_module
@@ -33,6 +34,7 @@ from ghippo_conformance.verdict.outcomes import (
     STOPPED_ANSWERING_PROPERTY,
     NotApplicable,
     Outcome,
+    failure_message,
 )
 from ghippo_conformance.verdict.waivers import WaiverError
 
@@ -46,6 +48,7 @@ _NOT_APPLICABLE = pytest.StashKey[str]()  # on an item: why its requirement does
 # run): they contact no deployment, start no reference and give no verdict. --collect-only gives
 # its verdict (incomplete), with a target that sends nothing (session.open_target).
 _SHOWING_ONLY = ("help", "version", "markers", "showfixtures", "show_fixtures_per_test", "cacheshow", "setupplan")
+_PACED_AT_START = pytest.StashKey[float]()  # on an xdist worker's item: the pacing waited before it began
 
 
 @pytest.hookimpl(tryfirst=True)  # before hypothesis's plugin reads --hypothesis-seed, before pytest-html's
@@ -68,7 +71,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_XdistController(config, state), "ghippo-xdist-controller")
     if settings.html_path and not state.is_worker:
         config.option.self_contained_html = True  # read by pytest-html's own pytest_configure, after this one
-        config.pluginmanager.register(HtmlMatrix(lambda: state.report, state.target.redact), "ghippo-html-matrix")
+        config.pluginmanager.register(
+            HtmlMatrix(lambda: state.report, state.target.redact, embedded=state.target.embedded is not None),
+            "ghippo-html-matrix",
+        )
 
 
 def _open_run(config: pytest.Config, settings: Settings) -> RunState:
@@ -92,8 +98,10 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
         raise pytest.UsageError(str(error)) from None
     except preflight.PreflightError as error:
         run_end.stopped_at_start(settings, catalogue, inputs, profile, error, started=started)
-        pytest.exit(str(error), returncode=error.exit_code)
+        written = console.reports_written(settings, stopped_at_start=True)
+        pytest.exit("\n".join([str(error), *written]), returncode=error.exit_code)
     is_worker = hasattr(config, "workerinput")
+    reproduce.refer_secrets(target)
     token_records = _token_records(settings, target)
     target.notices += token_records.problems
     return RunState(
@@ -176,8 +184,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     state.notes += safety.group_and_filter(config, state.settings, items, requirement_of)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = run_state.of(session.config)
+    if state is not None and not state.is_worker:
+        progress.start(session.config, state.target.api, state.settings.max_rps)
+
+
 @pytest.hookimpl(tryfirst=True)  # before any fixture is set up: a test that does not apply sends nothing
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = run_state.of(item.config)
+    if state is not None and state.is_worker:
+        item.stash[_PACED_AT_START] = state.target.api.paced_s
     reason = item.stash.get(_NOT_APPLICABLE, None)
     if reason:
         raise NotApplicable(reason)
@@ -200,10 +217,50 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         test_report.user_properties = [*test_report.user_properties, stopped]
     if state is not None:
         # Redacted, and inert: a failure may quote a value the deployment sent (a decoded JSON string
-        # may hold any control character), and pytest prints and writes it as it stands.
-        redact = state.target.redact
-        scrub(test_report, lambda text: inert(redact(text)))
+        # may hold any control character), and pytest prints and writes it as it stands. Only the
+        # curl lines this run rendered are offered for replay, never one a deployment wrote.
+        redact, replay = state.target.redact, state.target.api.replay
+        scrub(test_report, lambda text: replay.disown_others(inert(redact(text))))
+        _how_to_reproduce(item, test_report, state)
+        _pacing_for_the_controller(item, test_report, state)
     return test_report
+
+
+def _how_to_reproduce(item: pytest.Item, test_report: pytest.TestReport, state: RunState) -> None:
+    """A failed test's commands to rerun it, as a section of its report (the console and the HTML show it)."""
+    requirement_id = requirement_of(item)
+    if test_report.failed and requirement_id is not None:
+        rerun = reproduce.Rerun(state.settings, reproduce.program(reproduce.invocation(item.config)))
+        target = state.target
+        curl_lines = replay_lines(failure_message(test_report))
+        setup = reproduce.replay_setup(
+            state.settings, target.base_url, target.profile, target.embedded is not None, curl_lines
+        )
+        # The id a run without xdist gives the test: loadgroup renames a grouped item, never its parent.
+        nodeid = f"{item.parent.nodeid}::{item.name}"
+        how = reproduce.instructions(rerun, requirement_id, nodeid, setup)
+        test_report.sections.append(("how to reproduce", how))
+        # JUnit writes the properties the test's last report carries, which pytest copies from the item.
+        item.user_properties.append(("rerun", rerun.requirement(requirement_id)))
+
+
+def _pacing_for_the_controller(item: pytest.Item, test_report: pytest.TestReport, state: RunState) -> None:
+    """On an xdist worker, how long the test waited on pacing, carried on its last report."""
+    started = item.stash.get(_PACED_AT_START, None)
+    paced_s = state.target.api.paced_s - started if started is not None else 0.0
+    if test_report.when == "teardown" and paced_s:
+        test_report.user_properties = [*test_report.user_properties, (progress.PACED_PROPERTY, f"{paced_s:.3f}")]
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    """A failure's word leads with its requirement: pytest's short summary ("FAILED [KEY-REVOKE]
+    suites/…::test_x - …") cuts the message at the terminal's width, never the word."""
+    requirement_id = dict(getattr(report, "user_properties", ())).get("requirement")
+    if not report.failed or requirement_id is None or hasattr(report, "wasxfail"):
+        return None
+    if report.when == "call":
+        return "failed", "F", (f"FAILED [{requirement_id}]", {"red": True})
+    return "error", "E", (f"ERROR [{requirement_id}]", {"red": True})
 
 
 class _RunEnd:
@@ -229,7 +286,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         return
     passed = state.report["verdict"] == "pass"
     terminalreporter.write_sep("=", "conformance verdict", green=passed, red=not passed, bold=True)
-    for line in [*console.verdict_block(state.report), *state.notes]:
+    lines = [*console.verdict_block(state.report), *console.rerun_lines(state.report), *state.notes]
+    for line in [*lines, *console.reports_written(state.settings)]:
         terminalreporter.write_line(inert(state.target.redact(line)))
 
 

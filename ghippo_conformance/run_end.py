@@ -96,7 +96,8 @@ def _aftermath(session: pytest.Session, state: RunState) -> Aftermath:
             ),
         )
     for finding in swept.kept_after_success:
-        state.results.fail(KEY_REVOKE, "run-end sweep", finding)
+        # As a test's failure is: only the curl lines this run rendered are offered for replay.
+        state.results.fail(KEY_REVOKE, "run-end sweep", target.api.replay.disown_others(finding))
     vanished = [
         f"{key_id} ({name})" for key_id, name in (state.keys_at_start or {}).items() if key_id not in swept.listed_after
     ]

@@ -138,7 +138,7 @@ def test_html_report_is_self_contained_and_names_the_failure(failing_run):
     page = (failing_run.directory / "report.html").read_text()
     assert not (failing_run.directory / "assets").exists() and "<link href" not in page
     assert f'<tr class="requirement outcome-failed" id="requirement-{FAILING}">' in page
-    assert "<details open><summary>evidence</summary>" in page
+    assert "<details open><summary>1 test, evidence and how to reproduce</summary>" in page
 
 
 def test_junit_carries_requirement_and_level_of_each_test(failing_run):
@@ -149,7 +149,8 @@ def test_junit_carries_requirement_and_level_of_each_test(failing_run):
     }
     assert all("requirement" in props and "level" in props for props, _ in properties.values())
     props, failure = properties["test_token_lives_default_lifetime"]
-    assert props == {"requirement": FAILING, "level": "MUST"} and failure is not None
+    assert props == {"requirement": FAILING, "level": "MUST", "rerun": failing_run.entry(FAILING)["rerun"]}
+    assert failure is not None
 
 
 def issued_token(reference) -> str:
@@ -215,8 +216,11 @@ def test_html_matrix_renders_one_row_per_requirement_in_chromium(failing_run, tm
         check=True,
     ).stdout
     rows = re.findall(r'<tr class="requirement outcome-([a-z-]+)" id="requirement-([A-Z0-9-]+)"', dom)
-    assert [requirement_id for _, requirement_id in rows] == list(catalogue.load().requirements)
-    assert ("failed", FAILING) in rows
+    # The failed requirement first, then the rest in catalogue order.
+    assert rows[0] == ("failed", FAILING)
+    assert [requirement_id for _, requirement_id in rows[1:]] == [
+        requirement_id for requirement_id in catalogue.load().requirements if requirement_id != FAILING
+    ]
     # pytest-html's script built its results table from the page's data: the page ran, not only parsed.
     assert '<td class="col-testId">suites/test_token.py::test_token_lives_default_lifetime</td>' in dom
 

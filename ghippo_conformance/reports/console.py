@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ghippo_conformance.reports.views import counts_line
-from ghippo_conformance.verdict.outcomes import Verdict
+from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.verdict.outcomes import Outcome, Verdict
 
 
 def _with_levels(report: dict[str, Any], outcome: str) -> str:
@@ -34,3 +35,18 @@ def verdict_block(report: dict[str, Any]) -> list[str]:
     label = "fails because" if report["verdict"] == Verdict.FAIL else "incomplete because"
     lines += [f"{label}: {reason}" for reason in report["reasons"]]
     return lines
+
+
+def rerun_lines(report: dict[str, Any]) -> list[str]:
+    """For each failed requirement, the command that reruns it alone."""
+    return [f"rerun {r['id']} alone: {r['rerun']}" for r in report["requirements"] if r["outcome"] == Outcome.FAILED]
+
+
+def reports_written(settings: Settings, *, stopped_at_start: bool = False) -> list[str]:
+    """The line that names every report file the run wrote, paths as given; a run stopped at its start
+    writes only the JSON report and the Markdown summary."""
+    named = [("JSON", settings.conformance_report), ("Markdown", settings.summary_md)]
+    if not stopped_at_start:
+        named += [("HTML", settings.html_path), ("JUnit", settings.junit_path)]
+    written = [f"{kind} {path}" for kind, path in named if path]
+    return [f"reports: {', '.join(written)}"] if written else []

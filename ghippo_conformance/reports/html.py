@@ -2,8 +2,9 @@
 
 pytest-html renders its summary block on the server side; the matrix goes into that block's
 prefix (pytest_html_results_summary), and a few style rules move the block above the environment
-table. One row per requirement, grouped by area and coloured by outcome; failures come expanded
-with their evidence.
+table. One row per requirement, coloured by outcome: the failed ones first, then the rest grouped
+by area. Each row lists its tests; a failure comes expanded with its evidence and how to reproduce
+it (the command that reruns it, its requests as curl lines).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from ghippo_conformance.reports.views import BASELINE_LISTS, by_area, first_line
 from ghippo_conformance.verdict.outcomes import Outcome
 
 TITLE = "Ghippo access-key API conformance"
+EMBEDDED = "the embedded reference, not a deployment"
+FAILED_GROUP = "failed"
 
 # pytest-html lays the page out as plain blocks; as a flex column the summary (with the matrix)
 # can come straight after the title without touching pytest-html's template.
@@ -40,20 +43,34 @@ body { display: flex; flex-direction: column; }
 #conformance-matrix td:first-child { white-space: nowrap; }
 #conformance-matrix .source { color: #57606a; font-size: smaller; }
 #conformance-matrix pre { white-space: pre-wrap; word-break: break-all; margin: 0.3em 0; }
+#conformance-matrix ul.tests { margin: 0.3em 0; padding-left: 1.2em; }
+#conformance-matrix pre.reproduce { background: #f6f8fa; }
 """
 
 
-def _evidence(requirement: dict[str, Any]) -> str:
-    shown = [t for t in requirement["tests"] if t["evidence"]]
-    if not shown:
+def _reproduce(test: dict[str, Any]) -> str:
+    """A failed or waived test's command to rerun it and its requests as curl lines."""
+    lines = [*([test["rerun"]] if test.get("rerun") else []), *test.get("replay", [])]
+    return f'<pre class="reproduce">{escape(chr(10).join(lines))}</pre>' if lines else ""
+
+
+def _test(test: dict[str, Any]) -> str:
+    reason = f": {escape(first_line(test['reason']))}" if test["reason"] else ""
+    evidence = f"<pre>{escape(test['evidence'])}</pre>" if test["evidence"] else ""
+    return f"<li><code>{escape(test['nodeid'])}</code> {test['outcome']}{reason}{evidence}{_reproduce(test)}</li>"
+
+
+def _tests(requirement: dict[str, Any]) -> str:
+    """The requirement's tests, each with its outcome; a failure's evidence and how to reproduce it."""
+    tests = requirement["tests"]
+    if not tests:
         return ""
-    blocks = "".join(
-        f"<p><code>{escape(t['nodeid'])}</code> {escape(t['outcome'])}: "
-        f"{escape(first_line(t['reason']))}</p><pre>{escape(t['evidence'])}</pre>"
-        for t in shown
-    )
-    opened = " open" if requirement["outcome"] == Outcome.FAILED else ""
-    return f"<details{opened}><summary>evidence</summary>{blocks}</details>"
+    failed = requirement["outcome"] == Outcome.FAILED
+    rerun = f'<pre class="reproduce">{escape(requirement["rerun"])}</pre>' if failed and "rerun" in requirement else ""
+    summary = f"{len(tests)} test{'s' if len(tests) != 1 else ''}"
+    summary += ", evidence and how to reproduce" if any(t["evidence"] for t in tests) else ""
+    items = f'<ul class="tests">{"".join(map(_test, tests))}</ul>'
+    return f"<details{' open' if failed else ''}><summary>{summary}</summary>{rerun}{items}</details>"
 
 
 def _row(requirement: dict[str, Any]) -> str:
@@ -64,7 +81,7 @@ def _row(requirement: dict[str, Any]) -> str:
         f"<td><code>{escape(requirement['id'])}</code></td><td>{requirement['level']}</td>"
         f"<td>{outcome}{reason}</td>"
         f'<td>{escape(requirement["statement"])}<div class="source">{escape(requirement["source"])}</div>'
-        f"{_evidence(requirement)}</td></tr>"
+        f"{_tests(requirement)}</td></tr>"
     )
 
 
@@ -95,21 +112,39 @@ def _notices(report: dict[str, Any]) -> str:
     return f'<h3>What the session-start check decided</h3><ul class="notices">{items}</ul>'
 
 
+def _replay_setup(report: dict[str, Any]) -> str:
+    setup = report["replay_setup"]
+    if not setup:
+        return ""
+    return (
+        f'<h3>Before sending a failure\'s requests again</h3><pre class="reproduce">{escape(chr(10).join(setup))}</pre>'
+    )
+
+
+def _groups(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The failed requirements first, then the rest by area."""
+    failed = [r for r in report["requirements"] if r["outcome"] == Outcome.FAILED]
+    areas = {area: [r for r in rows if r["outcome"] != Outcome.FAILED] for area, rows in by_area(report).items()}
+    return {**({FAILED_GROUP: failed} if failed else {}), **{area: rows for area, rows in areas.items() if rows}}
+
+
 def matrix_html(report: dict[str, Any]) -> str:
     verdict = report["verdict"]
     reasons = "".join(f"<li>{escape(reason)}</li>" for reason in report["reasons"])
     groups = "".join(
-        f'<tbody><tr class="area"><th colspan="4">{escape(area)}</th></tr>{"".join(map(_row, rows))}</tbody>'
-        for area, rows in by_area(report).items()
+        f'<tbody><tr class="area"><th colspan="4">{escape(group)}</th></tr>{"".join(map(_row, rows))}</tbody>'
+        for group, rows in _groups(report).items()
     )
+    against = f" against {EMBEDDED}" if report["target"]["embedded_reference"] else ""
     return (
         f'<style>{_STYLE}</style><section id="conformance">'
-        f'<h2>Conformance: <span class="verdict-{verdict}">{verdict}</span></h2>'
+        f'<h2>Conformance: <span class="verdict-{verdict}">{verdict}</span>{against}</h2>'
         f"<p>{escape(headline(report))}</p>"
         + (f'<ul class="reasons">{reasons}</ul>' if reasons else "")
         + _leftovers(report)
         + _notices(report)
         + _baseline(report)
+        + _replay_setup(report)
         + '<table id="conformance-matrix"><thead><tr><th>Requirement</th><th>Level</th>'
         f"<th>Outcome</th><th>Statement, source and evidence</th></tr></thead>{groups}</table></section>"
     )
@@ -118,12 +153,15 @@ def matrix_html(report: dict[str, Any]) -> str:
 class HtmlMatrix:
     """pytest-html hooks, registered by the plugin when --html is given."""
 
-    def __init__(self, report: Callable[[], dict[str, Any] | None], redact: Callable[[str], str]) -> None:
+    def __init__(
+        self, report: Callable[[], dict[str, Any] | None], redact: Callable[[str], str], *, embedded: bool
+    ) -> None:
         self._report = report  # the conformance report, once the session has concluded
         self._redact = redact
+        self._embedded = embedded  # the run tested the embedded reference: the title says so
 
     def pytest_html_report_title(self, report) -> None:
-        report.title = TITLE
+        report.title = f"{TITLE} ({EMBEDDED})" if self._embedded else TITLE
 
     def pytest_html_results_summary(self, prefix: list[str], summary, postfix, session: pytest.Session) -> None:
         document = self._report()

@@ -8,6 +8,7 @@ schemas/conformance-report.json.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -15,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from ghippo_conformance import __version__
+from ghippo_conformance.reports import reproduce
 from ghippo_conformance.target.profile import Section
+from ghippo_conformance.target.replay import replay_lines
 from ghippo_conformance.target.session import Target
 from ghippo_conformance.target.settings import Settings
 from ghippo_conformance.verdict.catalogue import Catalogue
 from ghippo_conformance.verdict.gate import Aftermath, Conclusion
-from ghippo_conformance.verdict.outcomes import RequirementResult, TestResult, counts
+from ghippo_conformance.verdict.outcomes import Outcome, RequirementResult, TestResult, counts
 from ghippo_conformance.verdict.waivers import WaiverUse
 
 
@@ -52,6 +55,7 @@ def build(
     started: str,
 ) -> dict[str, Any]:
     comparison = conclusion.comparison
+    rerun = reproduce.Rerun(settings, reproduce.program(sys.argv))  # the controller's own command line
     return {
         "suite_version": __version__,
         "catalogue_version": catalogue.version,
@@ -65,7 +69,7 @@ def build(
         "verdict": conclusion.verdict,
         "reasons": conclusion.reasons,
         "counts": counts(conclusion.table),
-        "requirements": [_requirement(entry) for entry in conclusion.table.values()],
+        "requirements": [_requirement(entry, rerun) for entry in conclusion.table.values()],
         "waivers": [_waiver(use) for use in conclusion.waivers],
         "baseline": comparison
         and {
@@ -79,25 +83,46 @@ def build(
         "vanished": list(aftermath.vanished),
         "sweep_error": aftermath.sweep_error,
         "notices": list(subject.notices),
+        "replay_setup": reproduce.replay_setup(
+            settings, subject.base_url, subject.profile, subject.embedded_reference, _replayed(conclusion)
+        ),
     }
+
+
+# The tests the report says how to reproduce.
+_SHOWN_HOW_TO_REPRODUCE = (Outcome.FAILED, Outcome.WAIVED)
+
+
+def _replayed(conclusion: Conclusion) -> list[str]:
+    """Every curl line of the tests the report says how to reproduce."""
+    return [
+        line
+        for entry in conclusion.table.values()
+        for test in entry.tests
+        if test.outcome in _SHOWN_HOW_TO_REPRODUCE
+        for line in replay_lines(test.evidence)
+    ]
 
 
 # What the report repeats from the catalogue, so that it reads on its own.
 _CATALOGUE_FIELDS = ("id", "level", "area", "statement", "source")
 
 
-def _requirement(entry: RequirementResult) -> dict[str, Any]:
+def _requirement(entry: RequirementResult, rerun: reproduce.Rerun) -> dict[str, Any]:
     return {
         **{name: getattr(entry.requirement, name) for name in _CATALOGUE_FIELDS},
         "outcome": entry.outcome,
         "reason": entry.reason,
-        "tests": [_test(test) for test in entry.tests],
+        "rerun": rerun.requirement(entry.requirement.id),
+        "tests": [_test(test, rerun) for test in entry.tests],
     }
 
 
-def _test(test: TestResult) -> dict[str, Any]:
+def _test(test: TestResult, rerun: reproduce.Rerun) -> dict[str, Any]:
     fields = asdict(test)
     del fields["requirement"]  # the entry it sits in says so
+    if test.outcome in _SHOWN_HOW_TO_REPRODUCE:
+        fields |= {"rerun": rerun.test(test.nodeid), "replay": replay_lines(test.evidence)}
     return fields
 
 

@@ -16,6 +16,8 @@ def _properties(report: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         ("conformance_verdict", str(report["verdict"])),
         ("conformance_profile", report["profile"]["name"]),
+        # What a reader checks first: whether a deployment was tested at all.
+        ("conformance_target_embedded", str(report["target"]["embedded_reference"]).lower()),
         ("conformance_catalogue_version", str(report["catalogue_version"])),
         ("conformance_leftovers", " ".join(report["leftovers"])),
         *(("conformance_reason", reason) for reason in report["reasons"]),

@@ -26,7 +26,7 @@ import json
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,11 +40,13 @@ from ghippo_conformance.checks.clock import DeploymentClock
 from ghippo_conformance.target.deadline import Deadline, DeadlineTransport
 from ghippo_conformance.target.inert import inert
 from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.target.replay import CURL_LABEL, Replay
 
 _BODY_LIMIT = 600
 _KEPT_EXCHANGES = 6
 _MIB = 1 << 20
 DEFAULT_MAX_BODY_MIB = 8
+DEFAULT_REQUEST_TIMEOUT_S = 10.0
 _FIRST_BYTES = 200  # of a body over the cap, shown as evidence
 _INFLATE_STEP = 64 * 1024  # the most a compressed body inflates at a time
 _WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
@@ -98,6 +100,7 @@ class Exchange:
     answered_within: tuple[float, float] | None = None
     # The runner's end of the connection it went over (host:port).
     connection: str | None = None
+    replay: Replay = field(default_factory=Replay, repr=False)
 
     @property
     def status(self) -> int:
@@ -119,15 +122,19 @@ class Exchange:
             return None
 
     def evidence(self) -> str:
-        """The exchange as a reader of a failure needs it: request, status, headers, body."""
+        """The exchange as a reader of a failure needs it: request, status, headers, body, and the
+        request as a curl line to send it again."""
         sent = _sent(self.method, self.url, self.request_headers, self.request_body, self.request_form)
+        curl = self.replay.curl(
+            self.method, self.url, self.request_headers, self.request_body, self.request_form, self.redact
+        )
         body = self.text
         if len(body) > _BODY_LIMIT:
             body = body[:_BODY_LIMIT] + f"… ({len(self.text)} chars)"
         content_type = self.headers.get("content-type", "-")
         challenge = self.headers.get("www-authenticate")
         got = f"{self.status} ({content_type})" + (f" WWW-Authenticate: {challenge}" if challenge else "")
-        return inert(self.redact(f"  sent: {sent}\n  got:  {got} {body}"))
+        return inert(self.redact(f"  sent: {sent}\n  got:  {got} {body}\n{CURL_LABEL}{curl}"))
 
 
 def _sent(method: str, url: str, headers: list[tuple[str, str]], body: Any, form: dict[str, str] | None = None) -> str:
@@ -193,12 +200,13 @@ class Api:
         redactor: Redactor,
         *,
         verify: bool | str = True,
-        timeout: float = 10.0,
+        timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
         max_rps: float | None = None,
         max_body_mib: int = DEFAULT_MAX_BODY_MIB,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.redact = redactor
+        self.replay = Replay.for_verify(verify)  # the run's requests as curl lines, in its evidence
         self._deadline = Deadline()
         self._verify = verify
         self._client = self._new_client()  # requests that present an Authorization header
@@ -209,6 +217,10 @@ class Api:
         self._max_body_mib = max_body_mib
         self._min_interval = 1.0 / max_rps if max_rps else 0.0
         self._last_send = 0.0
+        # Seconds this process has waited to keep --max-rps, and who is told each time it waits (the
+        # console's progress): a run held back by its own pacing says so rather than going quiet.
+        self.paced_s = 0.0
+        self.on_pacing: Callable[[float], None] | None = None
         self._lock = threading.Lock()
         # Requests are numbered as sent: "in a row" is in that order, not in the order concurrent
         # requests (checks/batch.py) come back, where a deployment failing one in three would show
@@ -255,6 +267,12 @@ class Api:
             method, self.base_url + path, params=params, json=json_body, data=form, headers=headers
         )
         sent, deadline_s = _sent(method, str(request.url), headers, json_body, form), self._deadline_s()
+
+        def sent_again() -> str:
+            """What was sent, and the curl line that sends it again: rendered only for a request that fails here."""
+            curl = self.replay.curl(method, str(request.url), headers, json_body, form, self.redact)
+            return f"{sent}\n{CURL_LABEL}{curl}"
+
         number = next(self._sent)
         try:
             response, over_cap, answered_within, connection = self._exchange(client, request, deadline_s)
@@ -262,13 +280,15 @@ class Api:
             self.hurry()  # Ctrl-C or SIGTERM: what the run still sends on its way out is sent in a hurry
             raise
         except httpx.TransportError as error:
-            raise self._unanswered(error, request, sent, deadline_s, number) from error
+            raise self._unanswered(error, request, sent_again(), deadline_s, number) from error
         self.request_count += 1
         if over_cap:
             first = response.content.decode("utf-8", "replace")
             raise BodyTooLarge(
                 inert(
-                    self.redact(f"body larger than {self._max_body_mib} MiB; first bytes {first!r}…\n  sent: {sent}")
+                    self.redact(
+                        f"body larger than {self._max_body_mib} MiB; first bytes {first!r}…\n  sent: {sent_again()}"
+                    )
                 ),
                 request=request,
             )
@@ -288,6 +308,7 @@ class Api:
             form,
             answered_within,
             connection,
+            self.replay,
         )
         self.clock.learn_date(exchange)
         self.recent = [*self.recent[-(_KEPT_EXCHANGES - 1) :], exchange]
@@ -404,6 +425,9 @@ class Api:
         with self._lock:
             wait = self._last_send + self._min_interval - time.monotonic()
             if wait > 0:
+                self.paced_s += wait
+                if self.on_pacing is not None:
+                    self.on_pacing(self.paced_s)
                 time.sleep(wait)
             self._last_send = time.monotonic()
 

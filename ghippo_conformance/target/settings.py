@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ghippo_conformance.checks.token_records import default_state_dir
-from ghippo_conformance.target.http import DEFAULT_MAX_BODY_MIB
+from ghippo_conformance.target.http import DEFAULT_MAX_BODY_MIB, DEFAULT_REQUEST_TIMEOUT_S
 from ghippo_conformance.target.profile import DEFAULT_PROFILE
 
 # Gentle enough not to trip a deployment's own rate limiting from one process.
@@ -96,7 +96,11 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption("--insecure", action="store_true", help="do not verify TLS certificates")
     group.addoption(
-        "--request-timeout", type=float, default=10.0, metavar="S", help="per-request timeout in seconds (default 10)"
+        "--request-timeout",
+        type=float,
+        default=DEFAULT_REQUEST_TIMEOUT_S,
+        metavar="S",
+        help=f"per-request timeout in seconds (default {DEFAULT_REQUEST_TIMEOUT_S:g})",
     )
     group.addoption(
         "--max-body-mib",
