@@ -41,6 +41,9 @@ _OPERATIONS_OF_USE = {
     "enc": {"encrypt", "decrypt", "wrapKey", "unwrapKey", "deriveKey", "deriveBits"},
 }
 _PROBLEMS_SHOWN = 5
+# A real key set lists a handful of keys; a hostile one could list enough private values to make the redactor
+# (one pattern of every secret) slow: past this many, the rest are left to the evidence's length cap.
+_SECRETS_KEPT = 1000
 
 
 @dataclass(frozen=True)
@@ -67,14 +70,11 @@ def read(exchange: Exchange) -> PublishedKeySet:
     jwks = [member for member in members if isinstance(member, dict)]
     seen = {id(jwk) for jwk in jwks}
     jwks += [found for found in _objects(body) if "kty" in found and id(found) not in seen]
-    for jwk in jwks:
-        for name in _SECRET_MEMBERS:
-            for secret in _strings(jwk.get(name)):
-                exchange.redact.add(secret)
+    secrets = [secret for jwk in jwks for name in _SECRET_MEMBERS for secret in _strings(jwk.get(name))]
     for pem in _PRIVATE_PEM.findall(exchange.text):
-        exchange.redact.add(pem)
-        for line in pem.splitlines()[1:-1]:
-            exchange.redact.add(line)
+        secrets += [pem, *pem.splitlines()[1:-1]]
+    for secret in secrets[:_SECRETS_KEPT]:
+        exchange.redact.add(secret)
     return PublishedKeySet(exchange, body, members, jwks)
 
 
