@@ -23,7 +23,7 @@ from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.errors import NO_ROUTE, SERVER_FAULT, ApiError
 from ghippo_reference.keys import create_access_key, delete_access_key, exchange_key_pair, list_access_keys
 from ghippo_reference.leniency import routed
-from ghippo_reference.signing import key_set
+from ghippo_reference.published_keys import key_set
 from ghippo_reference.state import Deployment
 from ghippo_reference.users import current_user, list_users
 
@@ -77,7 +77,7 @@ def build_app(deployment: Deployment, latency_s: float = 0.0) -> Starlette:
     return app
 
 
-async def _certs(request: Request, deployment: Deployment) -> dict:
+async def _certs(request: Request, deployment: Deployment) -> dict | str:
     return key_set(deployment.behaviour)
 
 

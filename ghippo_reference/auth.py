@@ -18,7 +18,7 @@ from ghippo_reference.errors import (
 from ghippo_reference.signing import InvalidToken, KeyUrlUnreachable, read_token
 
 if TYPE_CHECKING:
-    from ghippo_reference.state import Deployment
+    from ghippo_reference.state import Deployment, StoredKey
     from ghippo_reference.users import User
 
 # RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
@@ -91,7 +91,8 @@ def _user_of(token: str, deployment: Deployment, *, check_credential: bool = Tru
     exp_passed = not (isinstance(claims["exp"], int | float) and claims["exp"] > deployment.expiry_now())
     if check_credential and exp_passed and not (behaviour.accept_expired or key_expiry_waived):
         raise refused
-    user = deployment.users.by_id.get(claims["sub"])
+    # A deployment knows the form of its own subjects: the user's id or, under token_subject, the username.
+    user = deployment.users.by_id.get(claims["sub"]) or deployment.users.by_name.get(claims["sub"])
     if user is None:
         raise refused
     # Like a session store that keeps only the first token each pair was exchanged for.
@@ -105,7 +106,17 @@ def _user_of(token: str, deployment: Deployment, *, check_credential: bool = Tru
         key = deployment.usable_key(claims.get("jti", ""))
         if key is None or key.owner_id != user.id:
             raise refused
+        return acting_user(deployment, key)
     return user
+
+
+def acting_user(deployment: Deployment, key: StoredKey) -> User:
+    """Whom a key acts as (Behaviour.keys_act_as): its owner, unless a variant puts the admin in its place."""
+    acts_as = deployment.behaviour.keys_act_as
+    owners_first = deployment.keys.live_keys(key.owner_id)[:1]
+    if acts_as == "admin" or (acts_as == "admin-after-first-key" and [key] != owners_first):
+        return deployment.users.admin
+    return deployment.users.by_id[key.owner_id]
 
 
 def _authorization(request: Request, behaviour: Behaviour) -> str | None:

@@ -126,6 +126,48 @@ class Behaviour:
         "upper-cased-path",
     ] = "none"
 
+    # Published keys and identity.
+    # What certs publishes (ghippo_reference/published_keys.py): the public keys; or a defect: the signing
+    # key with its private members, an HS256 secret as a JWK, the private key as PEM instead of a key set, a
+    # retired 1024-bit key, a key whose exponent is 1, the signing key marked for encryption or for RS512, a
+    # retired key under the signing key's kid, a modulus with a zero octet in front, a null member, the keys
+    # as an object by kid, a key without kty, a key whose n and e are JSON numbers, a numeric kid; or what
+    # RFC 7517 sections 4 and 5 allow: a key of a type clients skip (the draft ML-DSA "AKP"), use and alg left
+    # out (key_ops instead, a key without kid), the signing key's X.509 certificate members.
+    published_key_set: Literal[
+        "public-keys",
+        "private-members",
+        "symmetric-key",
+        "private-key-pem",
+        "legacy-1024-bit-key",
+        "exponent-one-key",
+        "signing-key-for-encryption",
+        "signing-key-for-another-alg",
+        "duplicate-kid",
+        "zero-padded-modulus",
+        "null-member",
+        "keys-by-kid",
+        "key-without-kty",
+        "numeric-modulus",
+        "numeric-kid",
+        "unknown-kty-key",
+        "optional-members-left-out",
+        "with-certificates",
+    ] = "public-keys"
+    # Whose key the deployment hands the runner: the admin's, or an ordinary user's (no source says which).
+    credentials_owner: Literal["admin", "ordinary-user"] = "admin"
+    # Whom current-user names: the caller; the caller with its uid's hex digits upper-case (RFC 9562 section 4
+    # reads a UUID in either case); or the admin whoever calls, as a handler that takes the identity from a
+    # default principal instead of the credential would.
+    current_user_answer: Literal["caller", "caller-uid-upper-case", "admin"] = "caller"
+    # What a token's sub holds: the user's id, as in the documentation's sample, or the username (RFC 7519
+    # section 4.1.2 leaves its form to the issuer).
+    token_subject: Literal["user-id", "username"] = "user-id"
+    # Whom a key acts as: its owner; the admin for any key but its owner's first (a holder table left from a
+    # one-key-per-user design, falling back to the admin); the admin for every key (one shared account, as a
+    # client-credentials grant of one shared client gives).
+    keys_act_as: Literal["owner", "admin-after-first-key", "admin"] = "owner"
+
     # How refusals and errors look.
     unauthenticated_status: int = 401
     challenge_header: bool = True

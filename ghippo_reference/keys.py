@@ -12,6 +12,7 @@ from functools import partial
 
 from starlette.requests import Request
 
+from ghippo_reference.auth import acting_user
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.errors import (
     BAD_BODY,
@@ -180,7 +181,7 @@ async def exchange_key_pair(request: Request, deployment: Deployment) -> dict:
     key = _pair_named_by(query["ak"], deployment)
     if key is None or not (behaviour.accept_wrong_sk or matches(query["sk"], key.secret, behaviour.sk_compare)):
         raise ApiError(BAD_KEY_PAIR)
-    owner = deployment.users.by_id[key.owner_id]
+    owner = acting_user(deployment, key)
     now = int(deployment.now())
     jti = str(uuid.uuid4())
     if not deployment.note_token(key.id, jti) and behaviour.second_token_refused:

@@ -16,6 +16,7 @@ from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.keys import create_key
 from ghippo_reference.signing import signing_key
 from ghippo_reference.state import Deployment
+from ghippo_reference.users import credentials_owner
 
 CONFORMING = Behaviour()
 
@@ -68,8 +69,8 @@ def start(
     """A listening deployment; port 0 lets the kernel choose."""
     signing_key()  # generated here, once per process, so no request pays for it
     deployment = Deployment(behaviour)
-    admin = deployment.users.admin
-    created = [create_key(deployment, admin, f"preexisting-{number}", "") for number in range(1, preexisting_keys + 1)]
+    owner = credentials_owner(deployment.users, behaviour)
+    created = [create_key(deployment, owner, f"preexisting-{number}", "") for number in range(1, preexisting_keys + 1)]
     listener = _listening_socket(port)
     app = build_app(deployment, latency_s)
     if behaviour.dates_answers:

@@ -1,4 +1,4 @@
-"""The deployment's RS256 key: issuing tokens, publishing the key set, checking bearer tokens.
+"""The deployment's RS256 key: issuing tokens and checking bearer tokens (published_keys.py publishes it).
 
 The honest path is PyJWT over a `cryptography` RSA key. The knobs that make a variant accept
 forged tokens (alg none, HS256 keyed with the public key, signature ignored) only decide whether
@@ -20,7 +20,7 @@ import jwt
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jwt.algorithms import RSAAlgorithm
 
 from ghippo_reference.behaviour import Behaviour
@@ -42,23 +42,23 @@ class SigningKey:
     public_forms: tuple[bytes, ...]
 
 
-def _base64url(data: bytes) -> str:
+def base64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _public_jwk(private_key: rsa.RSAPrivateKey, alg: str, use: str) -> dict:
+def public_jwk(private_key: rsa.RSAPrivateKey, alg: str, use: str) -> dict:
     """The public half as a JWK whose kid is its RFC 7638 thumbprint, the form of the sample token's kid."""
-    public_jwk = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
-    members = json.dumps({name: public_jwk[name] for name in ("e", "kty", "n")}, separators=(",", ":"))
-    kid = _base64url(hashlib.sha256(members.encode()).digest())
-    return {"kid": kid, "kty": "RSA", "e": public_jwk["e"], "n": public_jwk["n"], "alg": alg, "use": use}
+    public = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
+    members = json.dumps({name: public[name] for name in ("e", "kty", "n")}, separators=(",", ":"))
+    kid = base64url(hashlib.sha256(members.encode()).digest())
+    return {"kid": kid, "kty": "RSA", "e": public["e"], "n": public["n"], "alg": alg, "use": use}
 
 
 @functools.cache
 def signing_key() -> SigningKey:
     """One RSA-2048 key per process: generating it takes longer than starting the server."""
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk = _public_jwk(private_key, "RS256", "sig")
+    jwk = public_jwk(private_key, "RS256", "sig")
     pem = private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -66,31 +66,10 @@ def signing_key() -> SigningKey:
     return SigningKey(private_key, jwk["kid"], jwk, public_forms)
 
 
-def _kid(behaviour: Behaviour) -> str:
+def signing_kid(behaviour: Behaviour) -> str:
     """The signing key's id: its RFC 7638 thumbprint, or a UUID named after it (kid_style)."""
     thumbprint = signing_key().kid
     return thumbprint if behaviour.kid_style == "thumbprint" else str(uuid.uuid5(uuid.NAMESPACE_URL, thumbprint))
-
-
-@functools.cache
-def _encryption_jwk() -> dict:
-    """An RSA-OAEP key, as Keycloak lists beside its signing key; it never signs a token."""
-    return _public_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2048), "RSA-OAEP", "enc")
-
-
-@functools.cache
-def _ec_jwk() -> dict:
-    """A P-256 signing key, listed under ec_key_listed; the deployment never signs or accepts ES256 with it."""
-    public_key = ec.generate_private_key(ec.SECP256R1()).public_key()
-    public_jwk = jwt.algorithms.ECAlgorithm.to_jwk(public_key, as_dict=True)
-    members = json.dumps({name: public_jwk[name] for name in ("crv", "kty", "x", "y")}, separators=(",", ":"))
-    return {**public_jwk, "kid": _base64url(hashlib.sha256(members.encode()).digest()), "alg": "ES256", "use": "sig"}
-
-
-def key_set(behaviour: Behaviour) -> dict:
-    signing = {**signing_key().jwk, "kid": _kid(behaviour)}
-    keys = [_encryption_jwk(), signing] if behaviour.encryption_key_listed else [signing]
-    return {"keys": [*keys, _ec_jwk()] if behaviour.ec_key_listed else keys}
 
 
 def issue_token(behaviour: Behaviour, *, user_id: str, username: str, jti: str, issued_at: int, expires_at: int) -> str:
@@ -99,14 +78,14 @@ def issue_token(behaviour: Behaviour, *, user_id: str, username: str, jti: str, 
         "exp": expires_at + offset,
         "iat": issued_at + offset,
         "iss": behaviour.issuer,
-        "sub": user_id,
+        "sub": username if behaviour.token_subject == "username" else user_id,
         "preferred_username": username,
         "groups": [],
         "jti": jti,
     }
     if behaviour.extra_token_claims:
         claims |= {"aud": AUDIENCE, "azp": AUDIENCE, "nbf": claims["iat"], "typ": "Bearer"}
-    headers = {"kid": _kid(behaviour)} if behaviour.include_kid else None
+    headers = {"kid": signing_kid(behaviour)} if behaviour.include_kid else None
     token = jwt.encode(claims, signing_key().private_key, algorithm="RS256", headers=headers)
     if behaviour.padded_token_signature:
         # Standard base64 keeps "=" padding, which RFC 7515 section 2 leaves out of a JWS. Only the
@@ -134,7 +113,7 @@ def read_token(token: str, behaviour: Behaviour, *, check_expiry: bool) -> dict:
         if _signature_trusted_anyway(token, header, behaviour):
             return jwt.decode(token, options={"verify_signature": False, **claim_checks}, **expected)
         # A token without kid can only be checked against the one key there is.
-        if header.get("kid", _kid(behaviour)) != _kid(behaviour):
+        if header.get("kid", signing_kid(behaviour)) != signing_kid(behaviour):
             raise InvalidToken("signed by an unknown key")
         public_key = signing_key().private_key.public_key()
         return jwt.decode(token, public_key, algorithms=["RS256"], options=claim_checks, **expected)

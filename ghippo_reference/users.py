@@ -52,6 +52,7 @@ class User:
 class Population:
     admin: User
     by_id: dict[str, User]
+    by_name: dict[str, User]
     # The stable orders the list can be served in (Behaviour.users_order).
     ordered: dict[str, tuple[User, ...]]
 
@@ -88,7 +89,7 @@ def seeded_population(user_count: int = Behaviour.user_count) -> Population:
         "created": tuple(sorted(users, key=lambda user: (user.created_ms, user.id))),
         "name-desc": tuple(sorted(users, key=lambda user: user.name, reverse=True)),
     }
-    return Population(admin, {user.id: user for user in users}, ordered)
+    return Population(admin, {user.id: user for user in users}, {user.name: user for user in users}, ordered)
 
 
 def _seeded_uuid(rng: random.Random) -> str:
@@ -212,12 +213,22 @@ def _page_of(users: tuple[User, ...], page: int, page_size: int, behaviour: Beha
     return users[start:end]
 
 
+def credentials_owner(population: Population, behaviour: Behaviour) -> User:
+    """Whose key the deployment hands the runner (Behaviour.credentials_owner): the admin, or the first
+    enabled user after the admin in creation order."""
+    if behaviour.credentials_owner == "admin":
+        return population.admin
+    return next(user for user in population.ordered["created"] if user is not population.admin and user.enabled)
+
+
 async def current_user(request: Request, deployment: Deployment) -> dict:
-    unprotected = deployment.behaviour.current_user_unprotected
-    user = deployment.users.admin if unprotected else authenticate(request, deployment)
+    behaviour = deployment.behaviour
+    caller = deployment.users.admin if behaviour.current_user_unprotected else authenticate(request, deployment)
+    user = deployment.users.admin if behaviour.current_user_answer == "admin" else caller
+    uid = user.id.upper() if behaviour.current_user_answer == "caller-uid-upper-case" else user.id
     # Every field of v1alpha1currentuserGetUserResponse; the SaaS account fields are unset.
     return {
-        "uid": user.id,
+        "uid": uid,
         "username": user.name,
         "email": user.email,
         "locale": "en-US",
@@ -232,7 +243,7 @@ async def current_user(request: Request, deployment: Deployment) -> dict:
         "mainAccountId": "",
         "mainAccountName": "",
         # proto3 JSON writes int64 as a decimal string; a hand-written encoder writes a number.
-        "mainAccountWorkspace": 0 if deployment.behaviour.workspace_as_number else "0",
+        "mainAccountWorkspace": 0 if behaviour.workspace_as_number else "0",
         "inviteUrl": "",
         "inviteCode": "",
     }

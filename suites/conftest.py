@@ -2,7 +2,7 @@
 
 import pytest
 
-from ghippo_conformance.checks import expect, paths
+from ghippo_conformance.checks import key_sets, paths
 
 # The protected read operations, by profile path name: the bearer checks run against each.
 PROTECTED_READS = ("users", "current_user")
@@ -21,13 +21,18 @@ def protected_reads(profile) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def jwks(api, profile) -> dict | None:
-    """The deployment's key set, or None when the profile names no certs path."""
+def key_set(api, profile) -> key_sets.PublishedKeySet | None:
+    """The certs answer, read but not judged (the key-set tests judge it), or None when the profile names
+    no certs path."""
     if not profile.has("paths.certs"):
         return None
-    exchange = api.get(profile.paths.certs)
-    expect.status(exchange, 200, "the key set (certs)")
-    return expect.json_body(exchange, "the key set (certs)")
+    return key_sets.read(api.get(profile.paths.certs))
+
+
+@pytest.fixture(scope="session")
+def jwks(key_set) -> dict | None:
+    """The published keys a verifier can load, as a key set to forge tokens under; None without a certs path."""
+    return None if key_set is None else {"keys": key_set.verifiable_keys()}
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from ghippo_conformance.checks import cases, clock, expect, secrets, tokens
+from ghippo_conformance.checks import cases, clock, expect, key_sets, secrets, tokens
 from ghippo_conformance.checks.clock import moment
 from ghippo_conformance.checks.pages import first_page
 
@@ -173,7 +173,27 @@ def test_issued_token_is_accepted(api, profile, issued_token):
 
 
 @pytest.mark.requirement("TOKEN-JWKS")
-def test_key_set_verifies_bearer(jwks, bearer, profile):
-    """The key set holds the bearer's kid and its signature verifies with that key."""
-    problem = tokens.verify_with_jwks(bearer, jwks, list(profile.token.algorithms))
-    expect.that(problem is None, f"the session's bearer does not verify against {profile.paths.certs}: {problem}")
+def test_key_set_verifies_bearer(key_set, bearer, profile):
+    """The certs answer is a key set as schemas/jwks.json describes it, and a key with the bearer's kid verifies it."""
+    key_sets.verifies(key_set, bearer, profile.token.algorithms)
+
+
+@pytest.mark.requirement("TOKEN-JWKS-PUBLIC-ONLY")
+@pytest.mark.parametrize("case", cases.params("key-set-public-only"))
+def test_key_set_holds_public_keys_only(key_set, case):
+    """Nothing at certs is private or symmetric key material."""
+    key_sets.holds(key_set, case)
+
+
+@pytest.mark.requirement("TOKEN-JWKS-STRONG-KEYS")
+@pytest.mark.parametrize("case", cases.params("key-set-strong-keys"))
+def test_key_set_rsa_keys_are_strong(key_set, case):
+    """Every RSA key at certs is a readable public key of at least 2048 bits with a sound exponent."""
+    key_sets.holds(key_set, case)
+
+
+@pytest.mark.requirement("TOKEN-JWKS-COHERENT")
+@pytest.mark.parametrize("case", cases.params("key-set-coherent"))
+def test_key_set_is_coherent(key_set, bearer, case):
+    """The keys at certs agree with the tokens they verify and with one another, and kids tell them apart."""
+    key_sets.holds(key_set, case, bearer)

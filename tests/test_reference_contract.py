@@ -448,6 +448,26 @@ def _delete_shows_the_secret(ref):
     assert call(ref, "DELETE", f"{KEYS}/{created['id']}", token).json()["token"] == created["token"]
 
 
+def _credentials_are_an_ordinary_users(ref):
+    token = bearer(ref)
+    named = call(ref, "GET", f"{BASE}/current-user", token).json()
+    assert named["uid"] == unverified(token)["sub"] and named["username"] != "admin"
+
+
+def _subject_is_the_username(ref):
+    token = bearer(ref)
+    assert unverified(token)["sub"] == "admin" == call(ref, "GET", f"{BASE}/current-user", token).json()["username"]
+
+
+def _later_keys_act_as_the_admin(ref):
+    token = bearer(ref)
+    created = call(ref, "POST", CREATE_KEY, token, json={"name": "second"}).json()
+    first, second = (
+        call(ref, "GET", f"{BASE}/current-user", t).json()["username"] for t in (token, bearer(ref, created))
+    )
+    assert first != "admin" == second
+
+
 @pytest.mark.parametrize(
     ("overrides", "check"),
     [
@@ -487,6 +507,15 @@ def _delete_shows_the_secret(ref):
             id="key_limit_refusal=resource-exhausted",
         ),
         pytest.param({"cycle_limit_days": 7}, _cycle_is_granted_up_to_seven_days, id="cycle_limit_days=7"),
+        pytest.param(
+            {"credentials_owner": "ordinary-user"}, _credentials_are_an_ordinary_users, id="credentials_owner=ordinary"
+        ),
+        pytest.param({"token_subject": "username"}, _subject_is_the_username, id="token_subject=username"),
+        pytest.param(
+            {"credentials_owner": "ordinary-user", "keys_act_as": "admin-after-first-key"},
+            _later_keys_act_as_the_admin,
+            id="keys_act_as=admin-after-first-key",
+        ),
     ],
 )
 def test_behaviour_knob_changes_what_it_names(overrides, check):

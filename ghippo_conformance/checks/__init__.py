@@ -8,7 +8,9 @@ Bearers: `tokens` (reading JWTs without trusting them, the primitives of forging
 kept for a later run's expiry check). Requests: `batch` (independent requests sent side by side),
 `shapes` (the shapes in which a client could send an operation), `generated` (schemathesis over the
 OpenAPI document). The deployment's state: `pages` (the users walk), `keys` (the keys this run
-creates), `clock` (the deployment's clock, read from its answers), `waiting` (for an eventually
+creates), `clock` (the deployment's clock, read from its answers),
+`key_sets` (the certs answer and the rules a published key set keeps), `identity` (who the API says the
+bearer is), `waiting` (for an eventually
 consistent result, without retries).
 
 Everything else in the package is the plugin's machinery.

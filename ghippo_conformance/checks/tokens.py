@@ -204,26 +204,41 @@ def public_key_encodings(jwk: dict[str, Any]) -> dict[str, bytes]:
     return forms
 
 
-def verify_with_jwks(token: str, jwks: dict[str, Any], algorithms: list[str]) -> str | None:
-    """None when a key of `jwks` with the token's `kid` verifies its signature; else why not."""
-    kid = header(token).get("kid")
-    matching = [k for k in jwks.get("keys", []) if k.get("kid") == kid]
+_KIDS_SHOWN = 10  # a key set's kids named in a message, at most
+# The signature only: the claims are TOKEN-CLAIMS' concern.
+_SIGNATURE_ONLY = {
+    "verify_exp": False,
+    "verify_iat": False,
+    "verify_nbf": False,
+    "verify_aud": False,
+    "verify_iss": False,
+}
+
+
+def verify_with_jwks(token: str, jwks: Any, algorithms: list[str]) -> str | None:
+    """None when a key of `jwks` with the token's `kid` verifies its signature under the token's alg; else
+    why not. Any `jwks` is read without raising: members that are not objects are no keys."""
+    token_header = header(token)
+    kid, alg = token_header.get("kid"), token_header.get("alg")
+    listed = jwks.get("keys") if isinstance(jwks, dict) else None
+    keys = [key for key in listed if isinstance(key, dict)] if isinstance(listed, list) else []
+    matching = [key for key in keys if key.get("kid") == kid]
     if not matching:
-        return f"no key with kid {kid!r} among {[k.get('kid') for k in jwks.get('keys', [])]}"
-    try:
-        jwt.decode(
-            token,
-            jwt.PyJWK(matching[0]).key,
-            algorithms=algorithms,
-            # The signature only: the claims are TOKEN-CLAIMS' concern.
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "verify_aud": False,
-                "verify_iss": False,
-            },
-        )
-    except jwt.PyJWTError as error:
-        return f"signature does not verify with kid {kid!r}: {error}"
-    return None
+        kids = [key.get("kid") for key in keys[:_KIDS_SHOWN]] + (["…"] if len(keys) > _KIDS_SHOWN else [])
+        return f"no key with kid {kid!r} among {kids}"
+    if alg not in algorithms:
+        return f"the token's alg {alg!r} is not one of {algorithms}"
+    refusals = []
+    for key in matching:
+        try:
+            # The token's alg, not the key's own: a key whose alg disagrees is TOKEN-JWKS-COHERENT's concern.
+            verifier = jwt.PyJWK(key, algorithm=alg).key
+            # A JWK with private members loads as a private key, which cannot verify; its public half can
+            # (publishing the private half is TOKEN-JWKS-PUBLIC-ONLY's concern).
+            verifier = verifier.public_key() if hasattr(verifier, "public_key") else verifier
+            jwt.decode(token, verifier, algorithms=[alg], options=_SIGNATURE_ONLY)
+        except jwt.PyJWTError as error:
+            refusals.append(str(error))
+        else:
+            return None
+    return f"signature does not verify with kid {kid!r}: {'; '.join(refusals)}"

@@ -115,10 +115,10 @@ class Exchange:
         return self.response.text
 
     def json(self) -> Any:
-        """The JSON body, or None when the body is not JSON."""
+        """The JSON body, or None when the body is not JSON (or nests deeper than Python's parser goes)."""
         try:
             return self.response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
     def evidence(self) -> str:
