@@ -64,6 +64,7 @@ def build(
         "options": {"strict": settings.strict, "certify": settings.certify},
         "verdict": conclusion.verdict,
         "reasons": conclusion.reasons,
+        "unchecked": [_unchecked(entry) for entry in conclusion.unchecked],
         "counts": counts(conclusion.table),
         "requirements": [_requirement(entry) for entry in conclusion.table.values()],
         "waivers": [_waiver(use) for use in conclusion.waivers],
@@ -91,7 +92,18 @@ def _requirement(entry: RequirementResult) -> dict[str, Any]:
         **{name: getattr(entry.requirement, name) for name in _CATALOGUE_FIELDS},
         "outcome": entry.outcome,
         "reason": entry.reason,
+        "checkable_after": entry.checkable_after,
         "tests": [_test(test) for test in entry.tests],
+    }
+
+
+def _unchecked(entry: RequirementResult) -> dict[str, Any]:
+    return {
+        "id": entry.requirement.id,
+        "level": entry.requirement.level,
+        "outcome": entry.outcome,
+        "why": entry.reason,
+        "checkable_after": entry.checkable_after,
     }
 
 

@@ -9,15 +9,18 @@ from typing import Any
 
 from ghippo_conformance.reports.views import BASELINE_LISTS, by_area, first_line, headline
 from ghippo_conformance.target.inert import inert
-from ghippo_conformance.verdict.outcomes import Outcome
+from ghippo_conformance.verdict.outcomes import Outcome, Verdict
 
 _ICON = {
     Outcome.PASSED: "✅",
     Outcome.FAILED: "❌",
+    Outcome.ERROR: "💥",
     Outcome.WAIVED: "⚠️",
+    Outcome.PENDING: "⏳",
     Outcome.SKIPPED: "⏭️",
     Outcome.NOT_APPLICABLE: "➖",
 }
+_VERDICT_ICON = {Verdict.PASS: "✅", Verdict.PARTIAL: "⚠️"}
 
 
 def _cell(text: str) -> str:
@@ -51,7 +54,7 @@ def _id_list(title: str, ids: list[str]) -> str:
 
 def render(report: dict[str, Any]) -> str:
     verdict = report["verdict"]
-    lines = [f"## {'✅' if verdict == 'pass' else '❌'} Ghippo conformance: {verdict}", "", headline(report), ""]
+    lines = [f"## {_VERDICT_ICON.get(verdict, '❌')} Ghippo conformance: {verdict}", "", headline(report), ""]
     lines += [f"- {_code(reason)}" for reason in report["reasons"]]
     lines += [""] if report["reasons"] else []
     if report["leftovers"]:
@@ -65,6 +68,8 @@ def render(report: dict[str, Any]) -> str:
     problems = [r for r in report["requirements"] if r["outcome"] in (Outcome.FAILED, Outcome.WAIVED)]
     if problems:
         lines += ["### Failed and waived", "", *_table(problems, "Why", lambda r: _code(first_line(r["reason"]))), ""]
+    if report["unchecked"]:
+        lines += ["### Not judged", "", *_table(report["unchecked"], "Why", lambda r: _code(first_line(r["why"]))), ""]
     comparison = report["baseline"]
     if comparison:
         lines += [f"### Against the baseline ({comparison['started']})", ""]
