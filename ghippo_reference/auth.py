@@ -50,7 +50,8 @@ def authenticate(request: Request, deployment: Deployment) -> User:
     except KeyUrlUnreachable:
         # Answered as the deployment's own fault, not a crash: the connection stays open.
         raise ApiError(SERVER_FAULT) from None
-    exp_passed = not (isinstance(claims["exp"], int | float) and claims["exp"] > deployment.now())
+    exp = claims["exp"]
+    exp_passed = not (isinstance(exp, int | float) and exp + behaviour.exp_leeway_s > deployment.now())
     if exp_passed and not (behaviour.accept_expired or key_expiry_waived):
         raise refused
     user = deployment.users.by_id.get(claims["sub"])

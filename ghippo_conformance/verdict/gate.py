@@ -104,7 +104,9 @@ def conclude(
         verdict = Verdict.INCOMPLETE
     else:
         verdict = Verdict.PARTIAL if partial else Verdict.PASS
-    return Conclusion(table, uses, comparison, verdict, [*failing, *unfinished, *partial], unchecked)
+    # What was left unjudged is a reason only for a partial verdict; `unchecked` lists it whatever the verdict.
+    reasons = [*failing, *unfinished, *(partial if verdict == Verdict.PARTIAL else ())]
+    return Conclusion(table, uses, comparison, verdict, reasons, unchecked)
 
 
 def deciding_levels(*, strict: bool) -> tuple[str, ...]:
