@@ -259,7 +259,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     test_report = yield
     state = run_state.of(item.config)
     # The report crosses to the xdist controller as data: the exception's type does not.
-    test_report.user_properties = [*test_report.user_properties, *_outcome_properties(call, test_report)]
+    outcome_properties = _outcome_properties(call, test_report)
+    test_report.user_properties = [*test_report.user_properties, *outcome_properties]
+    # JUnit writes a test's properties from its teardown report, which pytest makes from the item's.
+    item.user_properties += [prop for prop in outcome_properties if prop[0] == FAILURE_OF_PROPERTY]
     if state is not None and state.target.api.stopped_answering_at:
         stopped = (STOPPED_ANSWERING_PROPERTY, state.target.api.stopped_answering_at)
         test_report.user_properties = [*test_report.user_properties, stopped]
