@@ -137,11 +137,8 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
 
 
 def _token_records(settings: Settings, target: session.Target) -> TokenRecords:
-    """This deployment's token records; none are kept for the embedded reference, which lives for one run."""
-    embedded = (
-        "the embedded reference lives for one run, so no later run can check its tokens: run against a "
-        "deployment (--base-url) at least a day apart, keeping --state-dir between the runs"
-    )
+    """This deployment's token records; none are kept for the embedded reference (expired_tokens moves its clock)."""
+    embedded = "the embedded reference lives for one run: its clock is moved for its own tokens, none is kept"
     return TokenRecords(
         settings.state_dir, target.base_url, target.redact.add, disabled_because=embedded if target.embedded else ""
     )
