@@ -133,7 +133,7 @@ def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
         return "a usage error stopped it before the tests ran"
     if session.shouldstop or session.shouldfail:
         return f"it stopped early ({session.shouldstop or session.shouldfail})"
-    if not state.results.tests and not state.results.unattributed:
+    if not state.results.ran:
         return "no test ran (every test was deselected)"
     return None
 

@@ -309,3 +309,11 @@ def test_a_test_is_named_as_a_serial_run_names_it(sent, recorded):
     assert list(made.tests) == [recorded]
     waiver = Waiver(MUST, "known", "team", datetime.date(2999, 1, 1), test=recorded)
     assert waiver.covers(made.tests[recorded].nodeid)
+
+
+def test_a_run_whose_every_test_was_left_out_ran_nothing():
+    made = Results()
+    made.deselect("t::x", MUST, "skipped", "deselected by -k nothing")
+    assert not made.ran and made.tests["t::x"].outcome == "skipped"
+    made.record(crash_report("t::y", "call", "passed", [("requirement", MUST)]))
+    assert made.ran

@@ -151,6 +151,7 @@ class Results:
     crashes: list[str] = field(default_factory=list)
     # Why tests of the suite were not even collected (the command line named only some); None: all were.
     not_collected_because: str | None = None
+    left_out: set[str] = field(default_factory=set)  # node ids of the tests the operator's options left out
     stopped_answering_at: str | None = None  # the first time a test met the deployment's silence
     rate_limited: str | None = None  # the first rate-limiting answer a test met
 
@@ -191,7 +192,13 @@ class Results:
         """A collected test the run left out by the operator's choice (-k, -m, --read-only, --requirement):
         skipped, or not applicable when its requirement does not apply anyway."""
         nodeid = _without_xdist_group(nodeid)
+        self.left_out.add(nodeid)
         self.tests.setdefault(nodeid, TestResult(nodeid, requirement_id, Outcome(outcome), why))
+
+    @property
+    def ran(self) -> bool:
+        """Whether any test ran (or died trying), rather than every one being left out."""
+        return bool(self.unattributed) or any(nodeid not in self.left_out for nodeid in self.tests)
 
     def fail(self, requirement_id: str, where: str, evidence: str) -> None:
         """A failure the run saw outside the tests (at its end, say), as a test result of its own."""
