@@ -43,7 +43,7 @@ from ghippo_conformance.verdict.outcomes import (
 from ghippo_conformance.verdict.waivers import WaiverError
 
 _SHARED = "ghippo_target"
-_LEFT_OUT = "ghippo_left_out"  # workeroutput key: (node id, requirement, why) of each test left out
+_LEFT_OUT = "ghippo_left_out"  # workeroutput key: (node id, requirement, outcome, why) of each test left out
 _LEFT_OUT_BECAUSE = pytest.StashKey[str]()  # on an item: why the operator's options leave it out
 _NOT_APPLICABLE = pytest.StashKey[str]()  # on an item: why its requirement does not apply
 # The section a crash of the suite adds to pytest's own report of the test, so that the console says
