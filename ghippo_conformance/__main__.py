@@ -24,7 +24,10 @@ def suite_help() -> str:
         description="Run the Ghippo access-key API conformance suite against a deployment (--base-url), "
         "or against the embedded reference when none is given.",
         epilog=f"pytest's own options work too (-k, -m, -x, -n N, --junitxml PATH, --html PATH, ...): "
-        f"%(prog)s {PYTEST_HELP} lists them. Exit codes and reports: see the README.",
+        f"%(prog)s {PYTEST_HELP} lists them. Exit codes: 0 pass (every MUST judged and held), 1 fail, "
+        "17 partial (a MUST left unjudged: -k, --read-only, --requirement, a check that could not be made), "
+        "15 incomplete, 16 the deployment stopped answering, 18 a check of the suite crashed, 4 usage error. "
+        "Reports: see the README.",
         add_help=False,
     )
     # add_options speaks pytest's parser (getgroup, addoption); argparse takes the same arguments.

@@ -14,6 +14,7 @@ from ghippo_conformance import run_end, run_state
 from ghippo_conformance.checks import cases
 from ghippo_conformance.checks.generated import keep_hypothesis_cache_out_of_working_directory
 from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
+from ghippo_conformance.checks.moved_clock import MovedClock
 from ghippo_conformance.checks.token_records import TokenRecords
 from ghippo_conformance.reports import console, json_report, progress, reproduce
 from ghippo_conformance.reports.html import HtmlMatrix
@@ -26,14 +27,19 @@ from ghippo_conformance.target.replay import replay_lines
 from ghippo_conformance.target.scrub import scrub
 from ghippo_conformance.target.settings import Settings, resolve
 from ghippo_conformance.verdict import catalogue as catalogue_module
-from ghippo_conformance.verdict import gate
+from ghippo_conformance.verdict import coverage, failures, gate
 from ghippo_conformance.verdict.baseline import BaselineError
 from ghippo_conformance.verdict.outcomes import (
-    APPLICABILITY_PROPERTY,
+    CHECKABLE_AFTER_PROPERTY,
+    DEPLOYMENT,
+    FAILURE_OF_PROPERTY,
     RATE_LIMITED_PROPERTY,
+    SKIP_KIND_PROPERTY,
     STOPPED_ANSWERING_PROPERTY,
+    SUITE,
     NotApplicable,
     Outcome,
+    Pending,
     failure_message,
 )
 from ghippo_conformance.verdict.waivers import WaiverError
@@ -43,12 +49,33 @@ from ghippo_conformance.verdict.waivers import WaiverError
 pytest_plugins = ["ghippo_conformance.options"]
 
 _SHARED = "ghippo_target"
+_LEFT_OUT = "ghippo_left_out"  # workeroutput key: (node id, requirement, outcome, why) of each test left out
+_LEFT_OUT_BECAUSE = pytest.StashKey[str]()  # on an item: why the operator's options leave it out
 _NOT_APPLICABLE = pytest.StashKey[str]()  # on an item: why its requirement does not apply
 # pytest's commands that only show something (its help, markers, fixtures, cache, the plan of a
 # run): they contact no deployment, start no reference and give no verdict. --collect-only gives
 # its verdict (incomplete), with a target that sends nothing (session.open_target).
 _SHOWING_ONLY = ("help", "version", "markers", "showfixtures", "show_fixtures_per_test", "cacheshow", "setupplan")
 _PACED_AT_START = pytest.StashKey[float]()  # on an xdist worker's item: the pacing waited before it began
+# The section a crash of the suite adds to pytest's own report of the test, so that the console says
+# what it is where the traceback shows.
+_CRASH_SECTION = (
+    "crash of the suite",
+    "This is a crash of the suite's own code, not a verdict on the deployment: the test judged nothing. "
+    "Please report it, with the traceback above.",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest starts a session: the listing contacts nothing
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    if not config.getoption("list_requirements", False):
+        return None
+    try:
+        print(console.catalogue_listing(catalogue_module.load()))
+    except catalogue_module.CatalogueError as error:
+        print(f"ERROR: {error}")
+        return pytest.ExitCode.USAGE_ERROR
+    return pytest.ExitCode.OK
 
 
 @pytest.hookimpl(tryfirst=True)  # before hypothesis's plugin reads --hypothesis-seed, before pytest-html's
@@ -83,6 +110,7 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
     try:
         cases.check_all()
         catalogue = catalogue_module.load()
+        coverage.check_requirement_ids(settings.requirements, catalogue, given=config.getoption("requirement"))
         inputs = gate.load_inputs(settings, catalogue)
         profile = profile_module.load(settings.profile, settings.profile_overrides)
         shared = getattr(config, "workerinput", {}).get(_SHARED)
@@ -90,6 +118,7 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
     except (
         cases.CaseTableError,
         catalogue_module.CatalogueError,
+        coverage.UnknownRequirement,
         WaiverError,
         BaselineError,
         profile_module.ProfileError,
@@ -104,7 +133,7 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
     reproduce.refer_secrets(target)
     token_records = _token_records(settings, target)
     target.notices += token_records.problems
-    return RunState(
+    state = RunState(
         settings,
         target,
         catalogue,
@@ -115,14 +144,13 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
         keys_at_start=None if is_worker else _keys_at_start(target),
         token_records=token_records,
     )
+    state.results.not_collected_because = coverage.named_only_some(config.args, config.invocation_params.dir)
+    return state
 
 
 def _token_records(settings: Settings, target: session.Target) -> TokenRecords:
-    """This deployment's token records; none are kept for the embedded reference, which lives for one run."""
-    embedded = (
-        "the embedded reference lives for one run, so no later run can check its tokens: run against a "
-        "deployment (--base-url) at least a day apart, keeping --state-dir between the runs"
-    )
+    """This deployment's token records; none are kept for the embedded reference (expired_tokens moves its clock)."""
+    embedded = "the embedded reference lives for one run: its clock is moved for its own tokens, none is kept"
     return TokenRecords(
         settings.state_dir, target.base_url, target.redact.add, disabled_because=embedded if target.embedded else ""
     )
@@ -143,6 +171,11 @@ class _XdistController:
         node.workerinput[_SHARED] = session.shareable(self._state.target)
         # A worker re-parses the original command line, so it would not see dist=loadgroup.
         node.workerinput[safety.LOADGROUP] = self._config.option.dist == "loadgroup"
+
+    def pytest_testnodedown(self, node, error) -> None:
+        # The workers collect, so they know which tests the operator left out; the controller judges.
+        for entry in getattr(node, "workeroutput", {}).get(_LEFT_OUT, []):
+            self._state.results.deselect(*entry)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -181,6 +214,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason = requirement.not_applicable_because(state.target.profile)
         if reason:
             item.stash[_NOT_APPLICABLE] = reason
+        if state.settings.read_only and safety.state_changing(item):
+            item.stash[_LEFT_OUT_BECAUSE] = coverage.READ_ONLY
+    _select_requirements(config, state.settings.requirements, items)
     state.notes += safety.group_and_filter(config, state.settings, items, requirement_of)
 
 
@@ -188,6 +224,42 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state = run_state.of(session.config)
     if state is not None and not state.is_worker:
         progress.start(session.config, state.target.api, state.settings.max_rps)
+
+
+def _select_requirements(config: pytest.Config, requirement_ids: tuple[str, ...], items: list[pytest.Item]) -> None:
+    """--requirement: keep only the tests of those requirements."""
+    if not requirement_ids:
+        return
+    left_out = [item for item in items if requirement_of(item) not in requirement_ids]
+    for item in left_out:
+        item.stash[_LEFT_OUT_BECAUSE] = coverage.not_selected(requirement_ids)
+    items[:] = [item for item in items if requirement_of(item) in requirement_ids]
+    config.hook.pytest_deselected(items=left_out)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Every test the operator's options leave out (-k, -m, --deselect, --read-only, --requirement …),
+    recorded with why: its requirement is then not judged in full."""
+    if not items:
+        return
+    config = items[0].config
+    state = run_state.of(config)
+    if state is None:
+        return
+    left_out = [(item.nodeid, requirement_of(item), *_left_out_as(item)) for item in items]
+    for entry in left_out:
+        state.results.deselect(*entry)
+    if state.is_worker:
+        config.workeroutput.setdefault(_LEFT_OUT, []).extend(left_out)
+
+
+def _left_out_as(item: pytest.Item) -> tuple[str, str]:
+    """The outcome and reason of a test left out, as plain text (they cross to the xdist controller): a
+    test whose requirement does not apply stays so."""
+    not_applicable = item.stash.get(_NOT_APPLICABLE, None)
+    if not_applicable:
+        return str(Outcome.NOT_APPLICABLE), not_applicable
+    return str(Outcome.SKIPPED), item.stash.get(_LEFT_OUT_BECAUSE, None) or coverage.deselected_by(item.config)
 
 
 @pytest.hookimpl(tryfirst=True)  # before any fixture is set up: a test that does not apply sends nothing
@@ -205,13 +277,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     test_report = yield
     state = run_state.of(item.config)
     # The report crosses to the xdist controller as data: the exception's type does not.
-    if call.excinfo is not None and call.excinfo.errisinstance(NotApplicable):
-        test_report.user_properties = [
-            *test_report.user_properties,
-            (APPLICABILITY_PROPERTY, str(Outcome.NOT_APPLICABLE)),
-        ]
-    if call.excinfo is not None and call.excinfo.errisinstance(RateLimited):
-        test_report.user_properties = [*test_report.user_properties, (RATE_LIMITED_PROPERTY, call.excinfo.value.msg)]
+    outcome_properties = _outcome_properties(call, test_report)
+    test_report.user_properties = [*test_report.user_properties, *outcome_properties]
+    # JUnit writes a test's properties from its teardown report, which pytest makes from the item's.
+    item.user_properties += [prop for prop in outcome_properties if prop[0] == FAILURE_OF_PROPERTY]
     if state is not None and state.target.api.stopped_answering_at:
         stopped = (STOPPED_ANSWERING_PROPERTY, state.target.api.stopped_answering_at)
         test_report.user_properties = [*test_report.user_properties, stopped]
@@ -263,6 +332,23 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     return "error", "E", (f"ERROR [{requirement_id}]", {"red": True})
 
 
+def _outcome_properties(call: pytest.CallInfo, test_report: pytest.TestReport) -> list[tuple[str, str]]:
+    """What the exception of a test phase means for its outcome, as report properties."""
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, NotApplicable):
+        return [(SKIP_KIND_PROPERTY, str(Outcome.NOT_APPLICABLE))]
+    if isinstance(error, Pending):
+        return [(SKIP_KIND_PROPERTY, str(Outcome.PENDING)), (CHECKABLE_AFTER_PROPERTY, error.checkable_after)]
+    if isinstance(error, RateLimited):
+        return [(RATE_LIMITED_PROPERTY, error.msg)]
+    if not test_report.failed or error is None:
+        return []
+    if failures.of_deployment(error):
+        return [(FAILURE_OF_PROPERTY, DEPLOYMENT)]
+    test_report.sections.append(_CRASH_SECTION)
+    return [(FAILURE_OF_PROPERTY, SUITE)]
+
+
 class _RunEnd:
     """Records every test's outcome, and ends the run (run_end.finish) once the tests are done."""
 
@@ -284,8 +370,9 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     state = run_state.of(config)
     if state is None or state.report is None:
         return
-    passed = state.report["verdict"] == "pass"
-    terminalreporter.write_sep("=", "conformance verdict", green=passed, red=not passed, bold=True)
+    verdict = state.report["verdict"]
+    colour = {"pass": "green", "partial": "yellow"}.get(verdict, "red")
+    terminalreporter.write_sep("=", "conformance verdict", **{colour: True}, bold=True)
     lines = [*console.verdict_block(state.report), *console.rerun_lines(state.report), *state.notes]
     for line in [*lines, *console.reports_written(state.settings)]:
         terminalreporter.write_line(inert(state.target.redact(line)))
@@ -323,8 +410,12 @@ def credentials(target: session.Target):
 
 
 @pytest.fixture(scope="session")
-def token_records(pytestconfig: pytest.Config) -> TokenRecords:
-    """The tokens earlier runs kept for this deployment's expiry check (AUTH-EXPIRED-OWN)."""
+def expired_tokens(pytestconfig: pytest.Config, target: session.Target) -> MovedClock | TokenRecords:
+    """Where AUTH-EXPIRED-OWN finds tokens whose exp has passed: this run's own, presented with the
+    deployment's clock moved, when the run may move it (a reference deployment); else the tokens earlier
+    runs kept for this deployment."""
+    if target.reference_clock:
+        return MovedClock(target.reference_clock)
     records = run_state.of(pytestconfig).token_records
     if records.disabled_because:
         pytest.skip(records.disabled_because)

@@ -18,7 +18,7 @@ from ghippo_conformance.target import safety
 from ghippo_conformance.target.http import RateLimited, StoppedAnswering
 from ghippo_conformance.target.preflight import PreflightError
 from ghippo_conformance.target.profile import Section
-from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.target.redact import Redactor, redactor_for
 from ghippo_conformance.target.settings import Settings
 from ghippo_conformance.verdict import gate
 from ghippo_conformance.verdict.catalogue import Catalogue
@@ -32,6 +32,12 @@ INCOMPLETE = 15
 # The deployment stopped answering mid-run: its failures are mostly the requests it left unanswered,
 # so the run is to be repeated once it answers, before anyone acts on its verdict.
 STOPPED_ANSWERING = 16
+# The run ran to its end and nothing failed, but requirements that decide the verdict were not judged
+# (left out by the operator, a check that could not be made, a check pending until a later run): not 0,
+# because a green gate must mean the deployment was checked.
+PARTIAL = 17
+# A check of the suite's own code crashed and no failure decides the run: the suite's bug, to report.
+SUITE_CRASHED = 18
 # pytest's own statuses that already say why the run stopped; an incomplete verdict keeps them.
 _KEPT_STATUSES = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR)
 
@@ -41,7 +47,7 @@ def finish(session: pytest.Session, state: RunState) -> None:
     conclusion = gate.conclude(
         state.results, state.catalogue, state.gate_inputs, today=datetime.now(UTC).date(), aftermath=aftermath
     )
-    session.exitstatus = _exit_status(conclusion.verdict, session.exitstatus)
+    session.exitstatus = _exit_status(conclusion, aftermath, state.results, session.exitstatus)
     state.report = json_report.build(
         conclusion,
         aftermath,
@@ -69,9 +75,7 @@ def stopped_at_start(
     conclusion = gate.conclude(Results(), catalogue, inputs, today=datetime.now(UTC).date(), aftermath=aftermath)
     subject = json_report.Subject(profile, settings.base_url or "http://127.0.0.1", settings.base_url is None, [])
     document = json_report.build(conclusion, aftermath, catalogue, subject, settings, started=started)
-    redactor = Redactor()
-    for secret in (settings.sk, settings.access_key):
-        redactor.add(secret)
+    redactor = redactor_for(settings)
     # pytest writes no JUnit file for a run stopped while it configures: there is nothing to add to.
     _write_reports(dataclasses.replace(settings, junit_path=None), document, redactor)
 
@@ -116,7 +120,6 @@ def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
     interrupted = "it was interrupted (Ctrl-C or SIGTERM) before every test ran"
     if stopped_at:
         was_interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED
-        session.exitstatus = STOPPED_ANSWERING  # says why the run stopped, as pytest's INTERRUPTED does
         return (f"{interrupted}, and " if was_interrupted else "") + (
             f"the deployment stopped answering at {stopped_at}: the tests that met its timeouts or broken "
             "connections failed, every later request was skipped"
@@ -131,18 +134,26 @@ def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
         return "a usage error stopped it before the tests ran"
     if session.shouldstop or session.shouldfail:
         return f"it stopped early ({session.shouldstop or session.shouldfail})"
-    if not state.results.tests and not state.results.unattributed:
+    if not state.results.ran:
         return "no test ran (every test was deselected)"
     return None
 
 
-def _exit_status(verdict: Verdict, status: int) -> int:
+def _exit_status(conclusion: gate.Conclusion, aftermath: Aftermath, results: Results, status: int) -> int:
+    """The run's exit status, decided here alone from the verdict: 0 pass, 1 fail, 17 partial; an
+    incomplete run says why it stopped (16 the deployment stopped answering, 18 the suite crashed,
+    pytest's own usage or internal error) or else 15."""
+    verdict = conclusion.verdict
     if verdict == Verdict.PASS:
         return pytest.ExitCode.OK
-    if status == STOPPED_ANSWERING:
-        return status
+    if aftermath.stopped_answering:
+        return STOPPED_ANSWERING
     if verdict == Verdict.FAIL:
         return pytest.ExitCode.TESTS_FAILED
+    if verdict == Verdict.PARTIAL:
+        return PARTIAL
+    if results.crashes or results.unattributed:
+        return SUITE_CRASHED
     return status if status in _KEPT_STATUSES else INCOMPLETE
 
 

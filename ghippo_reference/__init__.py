@@ -5,7 +5,7 @@ of `ghippo_reference.behaviour.Behaviour`, whose defaults conform. The modules: 
 knob), `app` (the routes and how every body is written), `auth` (the bearer turned into a user),
 `leniency` (the knobs that let a request through), `signing` (the RS256 key, issuing and checking
 tokens), `published_keys` (the key set certs publishes), `keys` (the user's keys and the AK/SK
-exchange), `users` (the seeded users), `errors`
-(grpc-gateway's error bodies), `state` (what one running reference holds), `server` (uvicorn in a
-thread) and `__main__` (`python -m ghippo_reference`).
+exchange), `users` (the seeded users), `errors` (grpc-gateway's error bodies), `state` (what one
+running reference holds), `clock_control` (the key that moves its clock for one request), `server`
+(uvicorn in a thread) and `__main__` (`python -m ghippo_reference`).
 """

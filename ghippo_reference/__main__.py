@@ -68,7 +68,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(f"reference ({behaviour.flow} flow) listening on {running.base_url}")
         print(f"credentials: {running.credentials}")
-        print(f"run the suite against it:\n  pytest --base-url {running.base_url} {credentials}")
+        # The clock key lets the suite judge AUTH-EXPIRED-OWN in one run, moving this deployment's clock.
+        print(
+            f"run the suite against it:\n  pytest --base-url {running.base_url} {credentials} "
+            f"--reference-clock {shlex.quote(running.clock_key)}"
+        )
         print("Ctrl-C stops it.", flush=True)
         try:
             threading.Event().wait()

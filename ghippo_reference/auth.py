@@ -88,7 +88,8 @@ def _user_of(token: str, deployment: Deployment, *, check_credential: bool = Tru
     except KeyUrlUnreachable:
         # Answered as the deployment's own fault, not a crash: the connection stays open.
         raise ApiError(SERVER_FAULT) from None
-    exp_passed = not (isinstance(claims["exp"], int | float) and claims["exp"] > deployment.expiry_now())
+    exp = claims["exp"]
+    exp_passed = not (isinstance(exp, int | float) and exp + behaviour.exp_leeway_s > deployment.expiry_now())
     if check_credential and exp_passed and not (behaviour.accept_expired or key_expiry_waived):
         raise refused
     # A deployment knows the form of its own subjects: the user's id or, under token_subject, the username.

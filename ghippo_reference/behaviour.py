@@ -91,6 +91,9 @@ class Behaviour:
     # RFC 7517 section 5: the key set also lists an EC signing key; tokens are still RS256 only.
     ec_key_listed: bool = False
     accept_expired: bool = False
+    # Seconds past its exp a token is still accepted: RFC 7519 section 4.1.4 lets an implementation allow
+    # some leeway for clock skew, "usually no more than a few minutes".
+    exp_leeway_s: int = 0
     scheme_case_sensitive: bool = False
     accept_secret_as_bearer: bool = False
     later_tokens_refused: bool = False

@@ -13,9 +13,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ghippo_reference.app import build_app
 from ghippo_reference.auth import CONNECTION_STATE, OVERSIZED_BYTES
 from ghippo_reference.behaviour import Behaviour
+from ghippo_reference.clock_control import clock_key, requested_offset_s
 from ghippo_reference.keys import create_key
 from ghippo_reference.signing import signing_key
-from ghippo_reference.state import Deployment
+from ghippo_reference.state import REQUEST_CLOCK_OFFSET_S, Deployment
 from ghippo_reference.users import credentials_owner
 
 CONFORMING = Behaviour()
@@ -47,6 +48,11 @@ class RunningReference:
     def advance_clock(self, seconds: float) -> None:
         """Move the deployment's clock (its Date header, its tokens' iat and exp checks) while it runs."""
         self._deployment.advance_clock(seconds)
+
+    @property
+    def clock_key(self) -> str:
+        """What a request needs to move this deployment's clock for itself (clock_control.CLOCK_HEADER)."""
+        return clock_key()
 
     def add_key(self, name: str) -> dict:
         """Create a key for the admin as the API would: the create response, or ApiError over the limit."""
@@ -97,13 +103,18 @@ def start(
 
 
 class _DatedByDeploymentClock:
-    """Sets every response's Date header from the deployment's clock (Deployment.now())."""
+    """Sets every response's Date header from the deployment's clock (Deployment.now()), moved for a
+    request that asks with the clock key (clock_control.CLOCK_HEADER)."""
 
     def __init__(self, app: ASGIApp, deployment: Deployment):
         self.app = app
         self.deployment = deployment
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            # Set in this request's own context (its task): no other request sees it.
+            REQUEST_CLOCK_OFFSET_S.set(requested_offset_s(scope["headers"]))
+
         async def send_dated(message: Message) -> None:
             if message["type"] == "http.response.start":
                 date = formatdate(self.deployment.now(), usegmt=True).encode()

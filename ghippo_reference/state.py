@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 
 from ghippo_reference.behaviour import Behaviour
@@ -81,6 +82,11 @@ class KeyStore:
             return next((key for key in self._keys.values() if key.secret == secret and not key.deleted), None)
 
 
+# Seconds the clock runs ahead of the deployment's for the request being answered: server.py sets it for
+# a request that carries the clock key (clock_control.CLOCK_HEADER), so only that request sees the clock moved.
+REQUEST_CLOCK_OFFSET_S: ContextVar[float] = ContextVar("request_clock_offset_s", default=0.0)
+
+
 @dataclass
 class Deployment:
     behaviour: Behaviour
@@ -113,7 +119,7 @@ class Deployment:
     def now(self) -> float:
         """The deployment's clock, in epoch seconds: what its Date header says and its tokens' exp is judged by."""
         with self._lock:
-            return time.time() + self._clock_offset_s
+            return time.time() + self._clock_offset_s + REQUEST_CLOCK_OFFSET_S.get()
 
     def expiry_now(self) -> float:
         """The clock expiry is judged by: the deployment's, unless Behaviour.expiry_clock_behind_s sets it back."""

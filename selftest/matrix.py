@@ -12,8 +12,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ghippo_conformance.run_end import PARTIAL
 from ghippo_conformance.target import profile as profile_module
-from ghippo_conformance.verdict.outcomes import Outcome
+from ghippo_conformance.verdict.outcomes import Outcome, Verdict
 from ghippo_reference.behaviour import for_profile
 from ghippo_reference.server import start
 from ghippo_reference.signing import signing_key
@@ -108,8 +109,13 @@ class Result:
             return [f"the suite stopped before its report (exit {self.suite.exit_code})"]
         found = []
         must_failed = bool(self.failed(("MUST",)))
-        if self.suite.exit_code != int(must_failed):
-            found.append(f"exit code {self.suite.exit_code}, but a MUST {'did' if must_failed else 'did not'} fail")
+        # A run that failed no MUST may still have left one unjudged (partial): its exit code says so.
+        expected = 1 if must_failed else PARTIAL if self.suite.report["verdict"] == Verdict.PARTIAL else 0
+        if self.suite.exit_code != expected:
+            found.append(
+                f"exit code {self.suite.exit_code}, but a MUST {'did' if must_failed else 'did not'} fail "
+                f"and the verdict is {self.suite.report['verdict']}"
+            )
         if self.known_issue():
             return found
         if self.unexpected():

@@ -15,9 +15,16 @@ X  failed, as the variant declares: the defect is caught
 !  failed, not declared: a check that is not isolated, or a variant that breaks more than it says
 ?  declared, did not fail: the defect escapes the suite
 x  failed, allowed: by chance (generated inputs), a SHOULD against a tolerance, a MAY
-.  passed     s  skipped     -  not applicable"""
+E  the suite crashed in a check of it: not judged, a bug of the suite
+.  passed     s  skipped     p  pending     -  not applicable"""
 
-_PLAIN = {Outcome.PASSED: ".", Outcome.SKIPPED: "s", Outcome.NOT_APPLICABLE: "-"}
+_PLAIN = {
+    Outcome.PASSED: ".",
+    Outcome.SKIPPED: "s",
+    Outcome.PENDING: "p",
+    Outcome.NOT_APPLICABLE: "-",
+    Outcome.ERROR: "E",
+}
 
 
 def symbol(result: Result, requirement_id: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ghippo_conformance.checks import paths
+from ghippo_reference.clock_control import clock_key
 
 _OUTPUT_TAIL = 3000  # characters of pytest's output kept for a reader of a surprising run
 
@@ -49,9 +50,11 @@ def _scratch_state_dir() -> str:
 
 
 def suite_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The caller's environment without its GHIPPO_* settings, plus a scratch state directory, plus `extra`."""
+    """The caller's environment without its GHIPPO_* settings, plus a scratch state directory and the clock
+    key of the references this process starts (so that a run against one judges AUTH-EXPIRED-OWN at once,
+    as against the embedded reference), plus `extra`."""
     kept = {k: v for k, v in os.environ.items() if not k.startswith("GHIPPO_")}
-    return {**kept, "GHIPPO_STATE_DIR": _scratch_state_dir(), **(extra or {})}
+    return {**kept, "GHIPPO_STATE_DIR": _scratch_state_dir(), "GHIPPO_REFERENCE_CLOCK": clock_key(), **(extra or {})}
 
 
 def run_suite(

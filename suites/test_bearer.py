@@ -3,6 +3,7 @@
 import pytest
 
 from ghippo_conformance.checks import batch, cases, expect, shapes, tokens
+from ghippo_conformance.checks.applies import case_does_not_apply
 from ghippo_conformance.checks.challenges import bearer_challenge_params, offers_bearer
 from ghippo_conformance.checks.expect import refused
 from ghippo_conformance.checks.pages import first_page
@@ -25,7 +26,9 @@ def without_authorization(api, protected_path) -> dict:
 def test_request_without_authorization_is_refused(without_authorization, profile, protected_path, shape):
     """A request without an Authorization header gets the unauthenticated status, in every shape."""
     if not shapes.applies(shape, "GET", protected_path):
-        pytest.skip(f"GET {protected_path} declares no query parameter: the as-documented case sends this shape")
+        case_does_not_apply(
+            f"GET {protected_path} declares no query parameter: the as-documented case sends this shape"
+        )
     what = f"a request without Authorization, {shape['description']}"
     exchange = without_authorization[shape["id"]].answered(what)
     expect.status(exchange, shapes.shaped(shape, "GET", protected_path).refusals(profile), what)

@@ -1,12 +1,17 @@
-"""The release gate's rules, on hand-made results: verdicts, waivers, baselines, redaction."""
+"""The release gate's rules, on hand-made results: verdicts, coverage, crashes, waivers, baselines,
+exit statuses, redaction."""
 
 import datetime
 
+import httpx
 import pytest
 
+from ghippo_conformance import run_end
 from ghippo_conformance.checks import paths
+from ghippo_conformance.run_end import INCOMPLETE, PARTIAL, STOPPED_ANSWERING, SUITE_CRASHED
+from ghippo_conformance.target.http import BodyTooLarge
 from ghippo_conformance.target.redact import Redactor
-from ghippo_conformance.verdict import catalogue, gate, waivers
+from ghippo_conformance.verdict import catalogue, failures, gate, waivers
 from ghippo_conformance.verdict.baseline import Baseline, compare
 from ghippo_conformance.verdict.outcomes import Results, TestResult
 from ghippo_conformance.verdict.waivers import Waiver, WaiverError
@@ -38,13 +43,50 @@ def conclude(made: Results, **inputs) -> gate.Conclusion:
         pytest.param(MUST, "failed", {}, "fail", id="failed-must"),
         pytest.param(SHOULD, "failed", {}, "pass", id="failed-should"),
         pytest.param(SHOULD, "failed", {"strict": True}, "fail", id="failed-should-strict"),
-        pytest.param(MUST, "skipped", {}, "pass", id="skipped-must"),
+        pytest.param(MUST, "skipped", {}, "partial", id="skipped-must"),
         pytest.param(MUST, "skipped", {"certify": True}, "fail", id="skipped-must-certify"),
+        pytest.param(MUST, "pending", {}, "partial", id="pending-must"),
+        pytest.param(MUST, "pending", {"certify": True}, "fail", id="pending-must-certify"),
+        pytest.param(SHOULD, "skipped", {}, "pass", id="skipped-should"),
+        pytest.param(SHOULD, "skipped", {"strict": True}, "partial", id="skipped-should-strict"),
+        pytest.param(MUST, "error", {}, "incomplete", id="crashed-must"),
+        pytest.param(SHOULD, "error", {}, "incomplete", id="crashed-should"),
+        pytest.param(MUST, "error", {"certify": True}, "incomplete", id="crashed-must-certify"),
         pytest.param(MUST, "not-applicable", {"certify": True}, "pass", id="not-applicable-must-certify"),
     ],
 )
 def test_verdict_follows_level_and_options(requirement, outcome, options, verdict):
-    assert conclude(results((requirement, "t::x", outcome)), **options).verdict == verdict
+    made = results((requirement, "t::x", outcome))
+    if outcome == "error":
+        made.crashes.append("t::x: TypeError: boom")
+    assert conclude(made, **options).verdict == verdict
+
+
+def test_partial_run_lists_each_unjudged_must_with_why_and_a_failure_still_fails():
+    made = results(("TOKEN-ISSUE", "t::1", "skipped"), ("TOKEN-CYCLE", "t::2", "pending"))
+    partial = conclude(made)
+    assert partial.verdict == "partial"
+    assert [(e.requirement.id, e.outcome, e.reason) for e in partial.unchecked] == [
+        ("TOKEN-ISSUE", "skipped", "skipped here"),
+        ("TOKEN-CYCLE", "pending", "pending here"),
+    ]
+    made.tests["t::3"] = TestResult("t::3", "TOKEN-CLAIMS", "failed", reason="failed here")
+    failing = conclude(made)
+    assert failing.verdict == "fail" and [e.requirement.id for e in failing.unchecked] == ["TOKEN-ISSUE", "TOKEN-CYCLE"]
+
+
+def test_a_requirement_passes_only_when_every_test_that_applies_passed():
+    made = results(("TOKEN-ISSUE", "t::1", "passed"), ("TOKEN-ISSUE", "t::2", "skipped"))
+    made.tests["t::3"] = TestResult("t::3", "TOKEN-ISSUE", "not-applicable")
+    entry = conclude(made).table["TOKEN-ISSUE"]
+    assert (entry.outcome, entry.reason) == ("skipped", "skipped here (1 of its 2 tests passed)")
+
+
+def test_tests_the_command_line_did_not_name_make_the_run_partial():
+    made = results()
+    made.not_collected_because = "the command line named only some of the suite's tests (suites/test_token.py)"
+    assert conclude(made).verdict == "partial"
+    assert conclude(made, certify=True).verdict == "fail"
 
 
 def test_waived_must_fails_a_certification_run_only():
@@ -168,25 +210,87 @@ def crash_report(nodeid: str, when: str = "call", outcome: str = "failed", prope
     )
 
 
-def test_crash_after_setup_fails_the_requirement_its_setup_named():
+def test_worker_crash_after_setup_is_a_crash_of_the_requirement_its_setup_named():
+    # xdist's report of a dead worker carries no properties: nothing says the deployment failed.
     made = results()
     made.record(crash_report("t::crashed", "setup", "passed", [("requirement", MUST)]))
     made.record(crash_report("t::crashed"))
     conclusion = conclude(made)
-    assert conclusion.table[MUST].outcome == "failed"
-    assert conclusion.verdict == "fail" and "crashed" in conclusion.reasons[0]
+    assert conclusion.table[MUST].outcome == "error"
+    assert conclusion.verdict == "incomplete" and "the suite crashed in 1 test phase(s)" in conclusion.reasons[0]
 
 
-def test_failure_no_requirement_accounts_for_fails_the_run():
+def test_crash_no_requirement_accounts_for_makes_the_run_incomplete():
     made = results()
     made.record(crash_report("t::crashed-in-setup", "setup"))
     conclusion = conclude(made)
     assert all(entry.outcome == "passed" for entry in conclusion.table.values())
-    assert conclusion.verdict == "fail"
+    assert conclusion.verdict == "incomplete"
     assert conclusion.reasons == [
-        "t::crashed-in-setup: worker 'gw0' crashed while running 't::crashed-in-setup': "
-        "a failure outside any requirement, so the run cannot vouch for the deployment"
+        "the suite crashed in 1 test phase(s), first t::crashed-in-setup: worker 'gw0' crashed while running "
+        "'t::crashed-in-setup': a bug of the suite, not a verdict on the deployment; please report it with the "
+        "traceback the report shows"
     ]
+
+
+@pytest.mark.parametrize(
+    ("phases", "outcome"),
+    [
+        pytest.param([("call", "suite")], "error", id="crash"),
+        pytest.param([("call", "deployment")], "failed", id="failure"),
+        pytest.param([("call", "deployment"), ("teardown", "suite")], "failed", id="failure-then-crash"),
+        pytest.param([("setup", "suite"), ("teardown", "deployment")], "failed", id="crash-then-failure"),
+    ],
+)
+def test_a_genuine_failure_outranks_a_crash_and_every_crash_is_counted(phases, outcome):
+    made = Results()
+    for when, whose in phases:
+        made.record(crash_report("t::x", when, properties=[("requirement", MUST), ("failure_of", whose)]))
+    assert made.tests["t::x"].outcome == outcome
+    assert len(made.crashes) == sum(whose == "suite" for _, whose in phases)
+
+
+@pytest.mark.parametrize(
+    ("error", "of_deployment"),
+    [
+        pytest.param(AssertionError("expected 401, got 200"), True, id="expect"),
+        pytest.param(httpx.ReadTimeout("no answer"), True, id="transport"),
+        pytest.param(BodyTooLarge("body larger than 8 MiB"), True, id="body-too-large"),
+        pytest.param(AttributeError("'list' object has no attribute 'get'"), False, id="attribute-error"),
+        pytest.param(KeyError("kid"), False, id="key-error"),
+        pytest.param(TypeError("unhashable type"), False, id="type-error"),
+        pytest.param(ExceptionGroup("two", [AssertionError("a"), AssertionError("b")]), True, id="group-of-failures"),
+        pytest.param(ExceptionGroup("two", [AssertionError("a"), KeyError("b")]), False, id="group-with-a-crash"),
+    ],
+)
+def test_whose_failure_an_exception_is(error, of_deployment):
+    assert failures.of_deployment(error) is of_deployment
+
+
+def test_schemathesis_response_check_failures_are_the_deployments():
+    from schemathesis.core.failures import Failure, FailureGroup
+
+    failure = Failure(operation="GET /x", title="Response violates schema", message="wrong type")
+    assert failures.of_deployment(FailureGroup([failure], "Response violates schema"))
+
+
+@pytest.mark.parametrize(
+    ("verdict", "stopped_answering", "crashed", "status", "expected"),
+    [
+        ("pass", False, False, 0, 0),
+        ("fail", False, True, 1, 1),
+        ("partial", False, False, 0, PARTIAL),
+        ("incomplete", True, True, 1, STOPPED_ANSWERING),
+        ("incomplete", False, True, 1, SUITE_CRASHED),
+        ("incomplete", False, False, 2, INCOMPLETE),
+        ("incomplete", False, False, 4, 4),
+    ],
+)
+def test_exit_status_follows_the_verdict(verdict, stopped_answering, crashed, status, expected):
+    made = Results(crashes=["t::x: TypeError: boom"] if crashed else [])
+    conclusion = gate.Conclusion({}, [], None, verdict, [], [])
+    aftermath = gate.Aftermath(stopped_answering=stopped_answering)
+    assert run_end._exit_status(conclusion, aftermath, made, status) == expected
 
 
 @pytest.mark.parametrize(
@@ -205,3 +309,11 @@ def test_a_test_is_named_as_a_serial_run_names_it(sent, recorded):
     assert list(made.tests) == [recorded]
     waiver = Waiver(MUST, "known", "team", datetime.date(2999, 1, 1), test=recorded)
     assert waiver.covers(made.tests[recorded].nodeid)
+
+
+def test_a_run_whose_every_test_was_left_out_ran_nothing():
+    made = Results()
+    made.deselect("t::x", MUST, "skipped", "deselected by -k nothing")
+    assert not made.ran and made.tests["t::x"].outcome == "skipped"
+    made.record(crash_report("t::y", "call", "passed", [("requirement", MUST)]))
+    assert made.ran

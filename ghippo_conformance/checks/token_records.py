@@ -1,6 +1,6 @@
 """Tokens kept from one run to the next, so that a later run can check the deployment refuses them
 once their exp has passed (AUTH-EXPIRED-OWN): no single run can wait out the shortest lifetime the
-AK/SK flow grants (cycle=1, a day).
+AK/SK flow grants (cycle=1, a day). Until a kept token is due, the requirement is pending.
 
 A record is a live credential until it expires: its file is created readable by its owner only,
 its token is registered with the run's redactor (so it shows masked wherever the run writes), it is
@@ -18,9 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from ghippo_conformance.checks import tokens
 from ghippo_conformance.checks.clock import moment
-from ghippo_conformance.target.http import Exchange
+from ghippo_conformance.target.http import Api, Exchange
+from ghippo_conformance.target.profile import Section
+from ghippo_conformance.verdict.outcomes import Pending
 
 _FOLDER = "expired-own"
 _FIELDS = {"base_url": str, "sub": str, "exp": (int, float), "recorded_on": str, "token": str}
@@ -47,6 +51,36 @@ class TokenRecord:
     def checkable_after(self, skew_s: float) -> float:
         """When the deployment's clock must be past exp by more than any skew it is allowed."""
         return self.exp + skew_s
+
+    def described(self) -> str:
+        return f"a token of {self.sub} recorded on {self.recorded_on}, exp {moment(self.exp)}"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A JWT a token response holds, with the claims the expiry check needs."""
+
+    token: str = field(repr=False)
+    sub: str
+    exp: float
+
+
+def issued_token(issued: Exchange) -> IssuedToken | None:
+    """The token of a token response; None when the answer holds no JWT with sub and exp."""
+    body = issued.json()
+    token = body.get("token") if issued.status == 200 and isinstance(body, dict) else None
+    if not (isinstance(token, str) and tokens.is_compact_jws(token)):
+        return None
+    claims = tokens.claims(token)
+    if not (isinstance(claims.get("sub"), str) and isinstance(claims.get("exp"), int | float)):
+        return None
+    return IssuedToken(token, claims["sub"], claims["exp"])
+
+
+def present(api: Api, profile: Section, token: str, *headers: tuple[str, str]) -> Exchange:
+    """The token presented where AUTH-EXPIRED-OWN presents it: the users list in its plainest request, with
+    no query (both parameters are optional), so that nothing but the token decides the answer."""
+    return api.get(profile.paths.users, bearer=token, headers=headers)
 
 
 class TokenRecords:
@@ -82,20 +116,39 @@ class TokenRecords:
         self._add_secret(data["token"])
         self.records.append(TokenRecord(path, **{name: data[name] for name in _FIELDS}))
 
-    def due(self, clock_s: float, skew_s: float) -> list[TokenRecord]:
-        """The records whose exp plus the skew has passed at `clock_s` (the deployment's clock)."""
-        return [record for record in self.records if record.checkable_after(skew_s) < clock_s]
+    def due(self, api: Api, profile: Section, issued: Exchange, clock_s: float) -> list[TokenRecord]:
+        """The records whose exp plus the profile's clock skew has passed at `clock_s` (the deployment's
+        clock); the token `issued` is kept for a later run. Pending, with when the first record comes due,
+        when none is due yet; skipped when none is recorded and this run could not keep one."""
+        skew_s = profile.token.clock_skew_s
+        due = [record for record in self.records if record.checkable_after(skew_s) < clock_s]
+        kept = self.keep_issued(issued, clock_s)
+        if due:
+            return due
+        earliest = self.earliest()
+        if earliest is None:
+            pytest.skip(
+                f"no token is recorded for this deployment, and this run could not keep one: the short-lived "
+                f"token request answered {issued.status} with no JWT holding sub and exp (TOKEN-CYCLE judges that)"
+            )
+        kept_now = "" if kept else f"; this run kept no token of its own (the token request answered {issued.status})"
+        due_at = moment(earliest.checkable_after(skew_s))
+        raise Pending(
+            f"a token recorded on {earliest.recorded_on} expires at {moment(earliest.exp)}; run again after "
+            f"{due_at} on the deployment's clock (now {moment(clock_s)}), keeping --state-dir{kept_now}",
+            checkable_after=due_at,
+        )
+
+    def present(self, api: Api, profile: Section, record: TokenRecord) -> Exchange:
+        """Present a due record's token; the record is deleted: the token has served its purpose."""
+        answer = present(api, profile, record.token)
+        self.forget(record)
+        return answer
 
     def keep_issued(self, issued: Exchange, clock_s: float) -> TokenRecord | None:
         """Keep the token of a token response for a later run; None when the answer holds no JWT with sub and exp."""
-        body = issued.json()
-        token = body.get("token") if issued.status == 200 and isinstance(body, dict) else None
-        if not (isinstance(token, str) and tokens.is_compact_jws(token)):
-            return None
-        claims = tokens.claims(token)
-        if not (isinstance(claims.get("sub"), str) and isinstance(claims.get("exp"), int | float)):
-            return None
-        return self.add(token, claims["sub"], claims["exp"], clock_s)
+        found = issued_token(issued)
+        return None if found is None else self.add(found.token, found.sub, found.exp, clock_s)
 
     def earliest(self) -> TokenRecord | None:
         """The record that expires first: the next one a run can check."""

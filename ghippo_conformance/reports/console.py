@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ghippo_conformance.reports.views import counts_line
+from ghippo_conformance.reports.views import counts_line, unchecked_by_why
 from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.verdict.catalogue import Catalogue
 from ghippo_conformance.verdict.outcomes import Outcome, Verdict
+
+_LABELS = {Verdict.FAIL: "fails because", Verdict.PARTIAL: "partial because"}
 
 
 def _with_levels(report: dict[str, Any], outcome: str) -> str:
@@ -22,6 +25,7 @@ def verdict_block(report: dict[str, Any]) -> list[str]:
         f"requirements: {counts_line(report)}",
         f"failed: {_with_levels(report, 'failed')}",
     ]
+    lines += [f"not judged: {', '.join(ids)}: {why}" for why, ids in unchecked_by_why(report).items()]
     if report["leftovers"]:
         lines.append(f"left on the deployment, remove by hand: {', '.join(report['leftovers'])}")
     applied = [w for w in report["waivers"] if w["status"] == "applied"]
@@ -32,7 +36,7 @@ def verdict_block(report: dict[str, Any]) -> list[str]:
         )
     if report["baseline"]:
         lines.append("regressions: " + (", ".join(report["baseline"]["regressions"]) or "none"))
-    label = "fails because" if report["verdict"] == Verdict.FAIL else "incomplete because"
+    label = _LABELS.get(report["verdict"], "incomplete because")
     lines += [f"{label}: {reason}" for reason in report["reasons"]]
     return lines
 
@@ -50,3 +54,16 @@ def reports_written(settings: Settings, *, stopped_at_start: bool = False) -> li
         named += [("HTML", settings.html_path), ("JUnit", settings.junit_path)]
     written = [f"{kind} {path}" for kind, path in named if path]
     return [f"reports: {', '.join(written)}"] if written else []
+
+
+def catalogue_listing(catalogue: Catalogue) -> str:
+    """The catalogue as --list-requirements prints it: each requirement's ID, level and area on one
+    line, its statement and source indented below."""
+    lines = [f"requirement catalogue {catalogue.version}: {len(catalogue.requirements)} requirements", ""]
+    for requirement in catalogue.requirements.values():
+        lines += [
+            f"{requirement.id}  {requirement.level}  {requirement.area}",
+            f"    {requirement.statement}",
+            f"    source: {requirement.source}",
+        ]
+    return "\n".join(lines)

@@ -30,14 +30,15 @@ body { display: flex; flex-direction: column; }
 .summary { order: -1; display: block; }
 #conformance { color: #1f2328; }
 #conformance .verdict-pass { color: #1a7f37; } #conformance .verdict-fail { color: #cf222e; }
-#conformance .verdict-incomplete { color: #9a6700; }
+#conformance .verdict-incomplete, #conformance .verdict-partial { color: #9a6700; }
 #conformance-matrix { border-collapse: collapse; width: 100%; margin: 0.5em 0 1em; }
 #conformance-matrix th, #conformance-matrix td { border: 1px solid #d0d7de; padding: 4px 8px;
   text-align: left; vertical-align: top; }
 #conformance-matrix tr.area th { background: #f6f8fa; text-transform: uppercase; }
 #conformance-matrix tr.outcome-passed { background: #dafbe1; }
 #conformance-matrix tr.outcome-failed { background: #ffebe9; }
-#conformance-matrix tr.outcome-waived { background: #fff8c5; }
+#conformance-matrix tr.outcome-waived, #conformance-matrix tr.outcome-pending { background: #fff8c5; }
+#conformance-matrix tr.outcome-error { background: #fbefff; }
 #conformance-matrix tr.outcome-skipped { background: #eaeef2; }
 #conformance-matrix tr.outcome-not-applicable { background: #f6f8fa; color: #57606a; }
 #conformance-matrix td:first-child { white-space: nowrap; }
@@ -128,6 +129,16 @@ def _groups(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return {**({FAILED_GROUP: failed} if failed else {}), **{area: rows for area, rows in areas.items() if rows}}
 
 
+def _unchecked(report: dict[str, Any]) -> str:
+    if not report["unchecked"]:
+        return ""
+    items = "".join(
+        f"<li><code>{escape(entry['id'])}</code> ({entry['level']}, {entry['outcome']}): {escape(entry['why'])}</li>"
+        for entry in report["unchecked"]
+    )
+    return f'<h3>Not judged</h3><ul class="unchecked">{items}</ul>'
+
+
 def matrix_html(report: dict[str, Any]) -> str:
     verdict = report["verdict"]
     reasons = "".join(f"<li>{escape(reason)}</li>" for reason in report["reasons"])
@@ -141,6 +152,7 @@ def matrix_html(report: dict[str, Any]) -> str:
         f'<h2>Conformance: <span class="verdict-{verdict}">{verdict}</span>{against}</h2>'
         f"<p>{escape(headline(report))}</p>"
         + (f'<ul class="reasons">{reasons}</ul>' if reasons else "")
+        + _unchecked(report)
         + _leftovers(report)
         + _notices(report)
         + _baseline(report)

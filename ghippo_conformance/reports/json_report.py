@@ -68,6 +68,7 @@ def build(
         "options": {"strict": settings.strict, "certify": settings.certify},
         "verdict": conclusion.verdict,
         "reasons": conclusion.reasons,
+        "unchecked": [_unchecked(entry) for entry in conclusion.unchecked],
         "counts": counts(conclusion.table),
         "requirements": [_requirement(entry, rerun) for entry in conclusion.table.values()],
         "waivers": [_waiver(use) for use in conclusion.waivers],
@@ -90,7 +91,7 @@ def build(
 
 
 # The tests the report says how to reproduce.
-_SHOWN_HOW_TO_REPRODUCE = (Outcome.FAILED, Outcome.WAIVED)
+_SHOWN_HOW_TO_REPRODUCE = (Outcome.FAILED, Outcome.ERROR, Outcome.WAIVED)
 
 
 def _replayed(conclusion: Conclusion) -> list[str]:
@@ -114,7 +115,18 @@ def _requirement(entry: RequirementResult, rerun: reproduce.Rerun) -> dict[str, 
         "outcome": entry.outcome,
         "reason": entry.reason,
         "rerun": rerun.requirement(entry.requirement.id),
+        "checkable_after": entry.checkable_after,
         "tests": [_test(test, rerun) for test in entry.tests],
+    }
+
+
+def _unchecked(entry: RequirementResult) -> dict[str, Any]:
+    return {
+        "id": entry.requirement.id,
+        "level": entry.requirement.level,
+        "outcome": entry.outcome,
+        "why": entry.reason,
+        "checkable_after": entry.checkable_after,
     }
 
 

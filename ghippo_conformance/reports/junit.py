@@ -21,6 +21,10 @@ def _properties(report: dict[str, Any]) -> list[tuple[str, str]]:
         ("conformance_catalogue_version", str(report["catalogue_version"])),
         ("conformance_leftovers", " ".join(report["leftovers"])),
         *(("conformance_reason", reason) for reason in report["reasons"]),
+        *(
+            ("conformance_unchecked", f"{entry['id']} ({entry['level']}, {entry['outcome']}): {entry['why']}")
+            for entry in report["unchecked"]
+        ),
     ]
 
 

@@ -11,15 +11,18 @@ from typing import Any
 from ghippo_conformance.reports.views import BASELINE_LISTS, by_area, first_line, headline
 from ghippo_conformance.target.inert import inert
 from ghippo_conformance.target.replay import CURL_LABEL
-from ghippo_conformance.verdict.outcomes import Outcome
+from ghippo_conformance.verdict.outcomes import Outcome, Verdict
 
 _ICON = {
     Outcome.PASSED: "✅",
     Outcome.FAILED: "❌",
+    Outcome.ERROR: "💥",
     Outcome.WAIVED: "⚠️",
+    Outcome.PENDING: "⏳",
     Outcome.SKIPPED: "⏭️",
     Outcome.NOT_APPLICABLE: "➖",
 }
+_VERDICT_ICON = {Verdict.PASS: "✅", Verdict.PARTIAL: "⚠️"}
 
 
 def _cell(text: str) -> str:
@@ -123,7 +126,7 @@ def render(report: dict[str, Any]) -> str:
     verdict = report["verdict"]
     against = " against the embedded reference, not a deployment" if report["target"]["embedded_reference"] else ""
     lines = [
-        f"## {'✅' if verdict == 'pass' else '❌'} Ghippo conformance: {verdict}{against}",
+        f"## {_VERDICT_ICON.get(verdict, '❌')} Ghippo conformance: {verdict}{against}",
         "",
         headline(report),
         "",
@@ -141,6 +144,13 @@ def render(report: dict[str, Any]) -> str:
     problems = [r for r in report["requirements"] if r["outcome"] in (Outcome.FAILED, Outcome.WAIVED)]
     if problems:
         lines += ["### Failed and waived", "", *_table(problems, {"Why": _reason}), ""]
+    if report["unchecked"]:
+        lines += [
+            "### Not judged",
+            "",
+            *_table(report["unchecked"], {"Why": lambda r: _code(_cut(first_line(r["why"])))}),
+            "",
+        ]
     lines += _failures(report)
     comparison = report["baseline"]
     if comparison:

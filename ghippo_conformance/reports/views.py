@@ -33,5 +33,14 @@ def headline(report: dict[str, Any]) -> str:
     )
 
 
+def unchecked_by_why(report: dict[str, Any]) -> dict[str, list[str]]:
+    """The requirements that decide the verdict and were not judged in full, as "ID (LEVEL)", grouped by
+    why (in the order first met): one line each for a run that left out dozens for one reason."""
+    groups: dict[str, list[str]] = {}
+    for entry in report["unchecked"]:
+        groups.setdefault(entry["why"], []).append(f"{entry['id']} ({entry['level']})")
+    return groups
+
+
 def first_line(text: str) -> str:
     return text.partition("\n")[0]

@@ -10,6 +10,11 @@ _SHORTEST_SECRET = 8
 _FRAGMENT = re.compile(r"[A-Za-z0-9_-]{12,}")
 
 
+# The settings and credentials that are secrets, by attribute name: the SK of a pair, an access key, a
+# reference's clock key. An AK names a key pair and is shown.
+SECRET_SETTINGS = ("sk", "access_key", "reference_clock")
+
+
 def mask(secret: str) -> str:
     """What a report shows instead of a secret: enough to tell two secrets apart, no more."""
     return f"{secret[:4]}…[redacted, {len(secret)} chars]"
@@ -50,3 +55,12 @@ class Redactor:
     def _mask_fragment(self, match: re.Match[str]) -> str:
         run = match.group(0)
         return mask(run) if run in self._haystack else run
+
+
+def redactor_for(*holders: object) -> Redactor:
+    """A redactor that knows every secret setting (SECRET_SETTINGS) of each holder (Settings, Credentials)."""
+    redactor = Redactor()
+    for holder in holders:
+        for name in SECRET_SETTINGS:
+            redactor.add(getattr(holder, name, None))
+    return redactor

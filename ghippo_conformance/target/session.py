@@ -14,7 +14,7 @@ from ghippo_conformance.target import preflight
 from ghippo_conformance.target.http import Api
 from ghippo_conformance.target.preflight import Credentials
 from ghippo_conformance.target.profile import Section
-from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.target.redact import Redactor, redactor_for
 from ghippo_conformance.target.settings import Settings
 
 
@@ -29,6 +29,9 @@ class Target:
     embedded: Any = field(default=None, repr=False)  # the running reference, when embedded
     bearer_problem: str | None = None
     notices: list[str] = field(default_factory=list)  # what the session-start check decided, for the operator
+    # The key that moves the deployment's clock for one request, when it is a reference deployment
+    # (the embedded one, or one started elsewhere and named by --reference-clock); a secret.
+    reference_clock: str | None = field(default=None, repr=False)
 
     @property
     def redact(self) -> Redactor:
@@ -55,15 +58,16 @@ def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] 
     if shared:
         base_url, credentials, run_id = shared["base_url"], Credentials(**shared["credentials"]), shared["run_id"]
         profile = with_token_path(profile, shared["token_path"])
+        reference_clock = shared["reference_clock"]
     elif settings.base_url and not settings.dry_run:
         base_url, run_id = settings.base_url, secrets.token_hex(4)
         credentials = preflight.credentials_for(profile, settings)
+        reference_clock = settings.reference_clock
     else:
         embedded, credentials = start_embedded_reference(profile)
-        base_url, run_id = embedded.base_url, secrets.token_hex(4)
-    redactor = Redactor()
-    redactor.add(credentials.sk)
-    redactor.add(credentials.access_key)
+        base_url, run_id, reference_clock = embedded.base_url, secrets.token_hex(4), embedded.clock_key
+    redactor = redactor_for(credentials, settings)
+    redactor.add(reference_clock)
     api = preflight.new_api(settings, base_url, redactor)
     try:
         # A worker's controller has already checked the deployment: the worker only needs a bearer.
@@ -83,6 +87,7 @@ def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] 
         embedded,
         bearer.problem,
         bearer.notices,
+        reference_clock,
     )
 
 
@@ -129,6 +134,7 @@ def shareable(target: Target) -> dict[str, Any]:
         "credentials": credentials,
         "run_id": target.run_id,
         "token_path": target.profile.get("paths", {}).get("token"),
+        "reference_clock": target.reference_clock,
     }
 
 

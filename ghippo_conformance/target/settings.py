@@ -72,6 +72,10 @@ class Settings:
     cleanup: bool
     # Where tokens are kept for a later run's expiry check; None with --no-state.
     state_dir: Path | None
+    # The clock key of a reference deployment started elsewhere (ghippo_reference.server.CLOCK_HEADER).
+    reference_clock: str | None
+    # The requirement IDs whose tests run (--requirement); empty: every requirement's.
+    requirements: tuple[str, ...]
     # pytest's and its plugins' options the suite reads, resolved here like its own
     seed: int | str
     collect_only: bool
@@ -163,6 +167,31 @@ def add_options(parser: pytest.Parser) -> None:
     )
     # --strict is pytest's own flag (strict markers and config); the suite reads it too: with it,
     # a failed SHOULD also fails the run.
+    _add_coverage_options(group)
+
+
+def _add_coverage_options(group) -> None:
+    """What the run judges: by requirement, and (against a reference) in one run what needs days."""
+    group.addoption(
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="ID[,ID...]",
+        help="run only the tests of these requirements (repeatable); the verdict is partial unless they are all",
+    )
+    group.addoption(
+        "--list-requirements",
+        action="store_true",
+        help="print the requirement catalogue (ID, level, area, statement, source) and contact nothing",
+    )
+    group.addoption(
+        "--reference-clock",
+        default=None,
+        metavar="KEY",
+        help="the clock key of a reference deployment started elsewhere (python -m ghippo_reference prints it): "
+        "AUTH-EXPIRED-OWN is then judged in one run by moving that deployment's clock; never needed against "
+        "a real deployment [env GHIPPO_REFERENCE_CLOCK]",
+    )
 
 
 def _seed(config: pytest.Config) -> int | str:
@@ -284,6 +313,11 @@ def _state_dir(config: pytest.Config, given: str | None) -> Path | None:
     return Path(given).expanduser() if given else default_state_dir()
 
 
+def _requirements(config: pytest.Config) -> tuple[str, ...]:
+    given = ",".join(config.getoption("requirement"))
+    return tuple(dict.fromkeys(rid.strip() for rid in given.split(",") if rid.strip()))
+
+
 def resolve(config: pytest.Config) -> Settings:
     if config.getoption("cleanup") and config.getoption("collectonly", False):
         raise pytest.UsageError(
@@ -319,6 +353,8 @@ def resolve(config: pytest.Config) -> Settings:
         dry_run=config.getoption("dry_run"),
         cleanup=config.getoption("cleanup"),
         state_dir=_state_dir(config, given["--state-dir"]),
+        reference_clock=_given(config, "--reference-clock", "GHIPPO_REFERENCE_CLOCK")[0],
+        requirements=_requirements(config),
         seed=_seed(config),
         collect_only=bool(config.getoption("collectonly", False)),
         html_path=config.getoption("htmlpath", None),

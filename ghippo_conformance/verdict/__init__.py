@@ -1,2 +1,3 @@
-"""From test reports to a verdict: `outcomes` (one per test and per requirement), `catalogue` (the
-requirements), `waivers`, `baseline` and `gate` (the release gate)."""
+"""From test reports to a verdict: `outcomes` (one per test and per requirement), `failures` (whose
+failure it is: the deployment's, or a crash of the suite), `coverage` (what the operator's options left
+out, and why), `catalogue` (the requirements), `waivers`, `baseline` and `gate` (the release gate)."""
