@@ -23,7 +23,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -49,6 +50,13 @@ HURRIED_DEADLINE_S = 3.0
 
 
 _RESOURCE_EXHAUSTED = 8
+
+# How `Api.send` writes the request target. "normalised": as httpx builds it from the URL, dot segments
+# resolved (RFC 3986 section 5.2.4) and a fragment left out. "as-written": the base URL's path and
+# `path` byte for byte, then the query; "absolute-form": the same after the base URL's scheme and
+# authority (RFC 9112 section 3.2.2). The last two go to httpcore as its "target" request extension,
+# which httpx hands on and httpcore sends in place of the URL's path.
+Target = Literal["normalised", "as-written", "absolute-form"]
 
 
 class RateLimited(pytest.skip.Exception):
@@ -85,6 +93,7 @@ class Exchange:
     response: httpx.Response
     redact: Redactor = field(repr=False)
     request_form: dict[str, str] | None = None
+    target: Target = "normalised"
 
     @property
     def status(self) -> int:
@@ -107,7 +116,7 @@ class Exchange:
 
     def evidence(self) -> str:
         """The exchange as a reader of a failure needs it: request, status, headers, body."""
-        sent = _sent(self.method, self.url, self.request_headers, self.request_body, self.request_form)
+        sent = _sent(self.method, self.url, self.request_headers, self.request_body, self.request_form, self.target)
         body = self.text
         if len(body) > _BODY_LIMIT:
             body = body[:_BODY_LIMIT] + f"… ({len(self.text)} chars)"
@@ -117,11 +126,20 @@ class Exchange:
         return inert(self.redact(f"  sent: {sent}\n  got:  {got} {body}"))
 
 
-def _sent(method: str, url: str, headers: list[tuple[str, str]], body: Any, form: dict[str, str] | None = None) -> str:
+def _sent(
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    body: Any,
+    form: dict[str, str] | None = None,
+    target: Target = "normalised",
+) -> str:
     """A request as evidence shows it (before redaction). A form's fields are shown as JSON, not
-    percent-encoded as sent: a secret in one stays as the redactor knows it."""
+    percent-encoded as sent: a secret in one stays as the redactor knows it. A target sent as written
+    says so: a client that would resolve its dot segments would not send the same request."""
     listed = "; ".join(f"{k}: {v}" for k, v in headers)
-    sent = f"{method} {url}" + (f" [{listed}]" if listed else "")
+    written = {"as-written": " (target sent as written)", "absolute-form": " (absolute-form target)"}.get(target, "")
+    sent = f"{method} {url}{written}" + (f" [{listed}]" if listed else "")
     sent += f" body={json.dumps(body)}" if body is not None else ""
     return sent + (f" form={json.dumps(form)}" if form is not None else "")
 
@@ -178,6 +196,7 @@ class Api:
         max_body_mib: int = DEFAULT_MAX_BODY_MIB,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._base_path = urlsplit(self.base_url).path
         self.redact = redactor
         self._deadline = Deadline()
         # A redirect is an answer the tests judge, never followed: the credentials stay with the
@@ -218,10 +237,12 @@ class Api:
         bearer: str | None = None,
         authorization: str | None = None,
         headers: Sequence[tuple[str, str]] = (),
+        target: Target = "normalised",
     ) -> Exchange:
         """Send one request; `bearer` sets `Authorization: Bearer …`, `authorization` sets it verbatim,
         `headers` adds (name, value) pairs as given, a name repeated if it is listed twice; `form` is
-        sent as an application/x-www-form-urlencoded body."""
+        sent as an application/x-www-form-urlencoded body; `target` says how `path` goes on the
+        request line (Target)."""
         if bearer is not None and authorization is None:
             authorization = f"Bearer {bearer}"
         headers = [*([("Authorization", authorization)] if authorization is not None else []), *headers]
@@ -234,9 +255,15 @@ class Api:
         if method != "GET":
             self.state_changes.append((method, path))
         request = self._client.build_request(
-            method, self.base_url + path, params=params, json=json_body, data=form, headers=headers
+            method,
+            self.base_url + (path if target == "normalised" else ""),
+            params=params,
+            json=json_body,
+            data=form,
+            headers=headers,
         )
-        sent, deadline_s = _sent(method, str(request.url), headers, json_body, form), self._deadline_s()
+        url = self._written(request, path, target)
+        sent, deadline_s = _sent(method, url, headers, json_body, form, target), self._deadline_s()
         number = next(self._sent)
         try:
             response, over_cap = self._exchange(request, deadline_s)
@@ -260,9 +287,20 @@ class Api:
                 f"(now {1 / self._min_interval if self._min_interval else 'unlimited'} per process)"
             )
         self._register_secrets(response)
-        exchange = Exchange(method, str(response.request.url), headers, json_body, response, self.redact, form)
+        exchange = Exchange(method, url, headers, json_body, response, self.redact, form, target)
         self.recent = [*self.recent[-(_KEPT_EXCHANGES - 1) :], exchange]
         return exchange
+
+    def _written(self, request: httpx.Request, path: str, target: Target) -> str:
+        """The URL the request goes to, as evidence shows it; a target other than "normalised" is set
+        on `request` (built for the base URL alone, with the query) as the bytes to send."""
+        if target == "normalised":
+            return str(request.url)
+        query = request.url.query.decode("ascii")
+        before = self.base_url if target == "absolute-form" else self._base_path
+        written = before + path + (f"?{query}" if query else "")
+        request.extensions["target"] = written.encode("ascii")
+        return written if target == "absolute-form" else self.base_url.removesuffix(self._base_path) + written
 
     def hurry(self) -> None:
         """The run was interrupted: every later request gets the short deadline."""
