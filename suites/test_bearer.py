@@ -2,7 +2,7 @@
 
 import pytest
 
-from ghippo_conformance.checks import batch, cases, expect, shapes, tokens
+from ghippo_conformance.checks import batch, cases, expect, routing, shapes, tokens
 from ghippo_conformance.checks.challenges import bearer_challenge_params, offers_bearer
 from ghippo_conformance.checks.expect import refused
 from ghippo_conformance.checks.pages import first_page
@@ -29,6 +29,78 @@ def test_request_without_authorization_is_refused(without_authorization, profile
     what = f"a request without Authorization, {shape['description']}"
     exchange = without_authorization[shape["id"]].answered(what)
     expect.status(exchange, shapes.shaped(shape, "GET", protected_path).refusals(profile), what)
+
+
+# Under xdist, the requests reaching the users list by other methods and spellings go from one worker, once.
+reads_the_routed_requests = pytest.mark.xdist_group("routed-requests")
+# The operations a methods row goes to, by their documented method, as test ids say them.
+REACHED = {"GET": "users-list", "DELETE": "key-delete"}
+
+
+def method_cases():
+    """(methods row, documented method) for each operation a row reaches: the users list's reads go side
+    by side; the deletes of the run's key are key-slot tests (serialized, left out by --read-only)."""
+    for row in routing.method_rows():
+        for documented in row["reaches"]:
+            marks = [pytest.mark.key_slots] if documented == "DELETE" else [reads_the_routed_requests]
+            yield pytest.param(row, documented, id=f"{row['id']}-{REACHED[documented]}", marks=marks)
+
+
+@pytest.fixture(scope="module")
+def users_list_by_other_methods(api, profile) -> dict:
+    """The answers to the users list reached by every methods row, without Authorization, by row id."""
+    path = profile.paths.users
+    rows = [row for row in routing.method_rows() if "GET" in row["reaches"]]
+    return batch.answers(api, [routing.method_request(row["id"], row, "GET", path) for row in rows])
+
+
+@pytest.fixture(scope="module")
+def key_deleted_by_other_methods(api, profile, key_ledger):
+    """The answers to the delete of a key the run creates for it, reached by every methods row, without
+    Authorization, by row id. A delete a broken deployment serves removes that key and no other."""
+    created = key_ledger.create("other-methods")
+    body = created.json()
+    if created.status != 200 or not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        pytest.skip(f"creating a key was refused ({created.status}); KEY-CREATE and KEY-LIMIT judge that")
+    path = profile.paths.delete_key.format(id=body["id"])
+    rows = [row for row in routing.method_rows() if "DELETE" in row["reaches"]]
+    yield batch.answers(api, [routing.method_request(row["id"], row, "DELETE", path) for row in rows])
+    key_ledger.delete(body["id"])
+
+
+@pytest.mark.requirement("AUTH-ANY-METHOD")
+@pytest.mark.parametrize("method,documented", list(method_cases()))
+def test_no_method_reaches_an_operation_without_authorization(request, method, documented):
+    """No method a router may map onto a protected operation serves it without credentials: HEAD, OPTIONS,
+    an unknown method, a POST naming the operation's method in an override header or field, a form POST."""
+    fixture = "users_list_by_other_methods" if documented == "GET" else "key_deleted_by_other_methods"
+    answers = request.getfixturevalue(fixture)  # only here: each operation's requests go from their own worker
+    what = f"{method['description']}, to the {REACHED[documented].replace('-', ' ')}, without Authorization"
+    routing.serves_nothing(answers[method["id"]], method, what)
+
+
+@pytest.fixture(scope="module")
+def reads_in_other_spellings(api, protected_reads) -> dict:
+    """The answers to the protected reads in every spelling, sent as written without Authorization, by
+    (row id, path)."""
+    return batch.answers(
+        api,
+        [
+            routing.spelling_request((row["id"], path), row, path)
+            for row in routing.spelling_rows()
+            for path in routing.reads_spelt(row, protected_reads)
+        ],
+    )
+
+
+@pytest.mark.requirement("AUTH-ANY-SPELLING")
+@reads_the_routed_requests
+@pytest.mark.parametrize("spelling", cases.params(routing.SPELLINGS))
+def test_no_spelling_of_a_path_reaches_it_without_authorization(reads_in_other_spellings, protected_reads, spelling):
+    """No spelling of a protected read's path that a router may resolve to it serves it without credentials."""
+    for path in routing.reads_spelt(spelling, protected_reads):
+        what = f"GET {routing.spelt(spelling, path)} ({spelling['description']}) without Authorization"
+        routing.serves_nothing(reads_in_other_spellings[(spelling["id"], path)], spelling, what)
 
 
 @pytest.mark.requirement("AUTH-MALFORMED")
