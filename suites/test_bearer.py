@@ -57,14 +57,29 @@ def users_list_by_other_methods(api, profile) -> dict:
 @pytest.fixture(scope="module")
 def key_deleted_by_other_methods(api, profile, key_ledger):
     """The answers to the delete of a key the run creates for it, reached by every methods row, without
-    Authorization, by row id. A delete a broken deployment serves removes that key and no other."""
+    Authorization, by row id. A delete a broken deployment serves removes that key and no other.
+
+    The key takes a slot only when two are free (or the profile sets no limit): a deployment whose delete
+    keeps the slot must still leave the key checks the one they need."""
+    free = key_ledger.free_slots()
+    if free is not None and free < 2:
+        pytest.skip(f"the user has {free} free key slot(s): the key checks need one, and this check another")
     created = key_ledger.create("other-methods")
     body = created.json()
     if created.status != 200 or not isinstance(body, dict) or not isinstance(body.get("id"), str):
         pytest.skip(f"creating a key was refused ({created.status}); KEY-CREATE and KEY-LIMIT judge that")
     path = profile.paths.delete_key.format(id=body["id"])
-    rows = [row for row in routing.method_rows() if "DELETE" in row["reaches"]]
-    yield batch.answers(api, [routing.method_request(row["id"], row, "DELETE", path) for row in rows])
+    answers: dict[str, batch.Outcome | str] = {}
+    deleted_by = None
+    # One at a time: after a delete served without credentials, the key is gone and a later row's 404
+    # would say nothing; those rows are not sent.
+    for row in (row for row in routing.method_rows() if "DELETE" in row["reaches"]):
+        if deleted_by:
+            answers[row["id"]] = f"not sent: the key was already deleted without credentials by {deleted_by}"
+            continue
+        (answers[row["id"]],) = batch.send_all(api, [routing.method_request(row["id"], row, "DELETE", path)])
+        deleted_by = row["description"] if routing.served(answers[row["id"]], row) else None
+    yield answers
     key_ledger.delete(body["id"])
 
 
@@ -75,8 +90,11 @@ def test_no_method_reaches_an_operation_without_authorization(request, method, d
     an unknown method, a POST naming the operation's method in an override header or field, a form POST."""
     fixture = "users_list_by_other_methods" if documented == "GET" else "key_deleted_by_other_methods"
     answers = request.getfixturevalue(fixture)  # only here: each operation's requests go from their own worker
-    what = f"{method['description']}, to the {REACHED[documented].replace('-', ' ')}, without Authorization"
-    routing.serves_nothing(answers[method["id"]], method, what)
+    answer = answers[method["id"]]
+    if isinstance(answer, str):
+        pytest.skip(answer)
+    what = f"{method['description']} to the {REACHED[documented].replace('-', ' ')} without Authorization"
+    routing.serves_nothing(answer, method, what)
 
 
 @pytest.fixture(scope="module")

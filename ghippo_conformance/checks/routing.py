@@ -63,16 +63,23 @@ def spelling_request(key: Hashable, row: dict, path: str) -> batch.Request:
     return batch.Request(key, spelt(row, path), {"target": target})
 
 
+def served(outcome: batch.Outcome, row: dict) -> bool:
+    """Whether the answer served the operation: a 2xx, but for an OPTIONS 2xx without content, which
+    describes options. A refusal, a redirect, an error or a connection closed unanswered serves nothing."""
+    exchange = outcome.exchange
+    if exchange is None or not 200 <= exchange.status < 300:
+        return False
+    return not (row.get("success_without_content_is_no_data", False) and not exchange.response.content)
+
+
 def serves_nothing(outcome: batch.Outcome, row: dict, what: str) -> None:
-    """The answer serves the operation to nobody: no 2xx (an OPTIONS 2xx without content describes
-    options). A refusal, a redirect, an error or a connection closed without an answer serves nothing."""
+    """The answer serves the operation to nobody (`served`); a body over the size cap fails, unread."""
     __tracebackhide__ = True
     if outcome.exchange is None and isinstance(outcome.error, httpx.TransportError):
         return
     exchange = outcome.answered(what)
-    describes_options = row.get("success_without_content_is_no_data", False) and not exchange.response.content
     expect.that(
-        not 200 <= exchange.status < 300 or describes_options,
-        f"expected {what} to be refused (or not served), got {exchange.status}: served without credentials",
+        not served(outcome, row),
+        f"expected a refusal for {what}, got {exchange.status}: served without credentials",
         exchange,
     )
