@@ -19,7 +19,7 @@ from ghippo_conformance.checks import batch, cases, expect
 
 METHODS = "request-methods"
 SPELLINGS = "path-spellings"
-_FORM_ENCODED = ("Content-Type", "application/x-www-form-urlencoded")
+FORM_CONTENT_TYPE = ("Content-Type", "application/x-www-form-urlencoded")
 
 
 def method_rows() -> tuple[dict, ...]:
@@ -42,7 +42,7 @@ def method_request(key: Hashable, row: dict, documented: str, path: str) -> batc
     if row["override_in"] == "form":
         arguments["form"] = {row["override_name"]: documented}
     elif row["form_body"]:
-        headers.append(_FORM_ENCODED)  # an empty form: httpx sends no content type for one
+        headers.append(FORM_CONTENT_TYPE)  # an empty form: httpx sends no content type for one
     return batch.Request(key, path, {**arguments, "headers": headers}, row["method"])
 
 
