@@ -50,6 +50,8 @@ HURRIED_DEADLINE_S = 3.0
 
 
 _RESOURCE_EXHAUSTED = 8
+# RFC 9110 section 9.2.1: methods that change nothing on the server; a dry run lists every other request.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # How `Api.send` writes the request target. "normalised": as httpx builds it from the URL, dot segments
 # resolved (RFC 3986 section 5.2.4) and a fragment left out. "as-written": the base URL's path and
@@ -224,7 +226,7 @@ class Api:
         self._why_stopped = ""
         self.request_count = 0
         self.recent: list[Exchange] = []
-        self.state_changes: list[tuple[str, str]] = []  # (method, path) of every non-GET request
+        self.state_changes: list[tuple[str, str]] = []  # (method, path) of every request of a method not safe
 
     def send(
         self,
@@ -252,7 +254,7 @@ class Api:
                 f"({self._why_stopped}); this request was not sent"
             )
         self._pace()
-        if method != "GET":
+        if method not in _SAFE_METHODS:
             self.state_changes.append((method, path))
         request = self._client.build_request(
             method,
