@@ -15,14 +15,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ghippo_reference.auth import FORM_ACCESS_TOKEN, SESSION_COOKIE, SESSION_CREDENTIAL
 from ghippo_reference.behaviour import Behaviour
-from ghippo_reference.errors import NO_ROUTE, SERVER_FAULT, ApiError
+from ghippo_reference.errors import NO_ROUTE, NON_NORMAL_PATH, SERVER_FAULT, ApiError
 from ghippo_reference.keys import create_access_key, delete_access_key, exchange_key_pair, list_access_keys
-from ghippo_reference.leniency import routed
+from ghippo_reference.leniency import PATH_REFUSED, method_routed, overriding_method, routed
 from ghippo_reference.published_keys import key_set
 from ghippo_reference.state import Deployment
 from ghippo_reference.users import current_user, list_users
@@ -161,6 +161,38 @@ class _CloseConnection:
         await self.app(scope, receive, send_closing if scope["type"] == "http" else send)
 
 
+def _form_encoded(scope: Scope) -> bool:
+    content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+    return content_type.split(b";")[0].strip().lower() == _FORM_ENCODED
+
+
+async def _body(receive: Receive) -> bytes:
+    body, more_body = b"", True
+    while more_body:
+        message = await receive()
+        body += message.get("body", b"")
+        more_body = message.get("more_body", False)
+    return body
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` for an application after the body was read: the body once, then what `receive` gives."""
+    replayed = False
+
+    async def receive_again() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive_again
+
+
+def _form_fields(body: bytes) -> dict[str, str]:
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
 class _FormBodyRead:
     """Reads a form-encoded body (Behaviour.token_from_form) as a framework that takes RFC 6750 section 2.2
     credentials does: its access_token is the bearer (left in the scope for auth.py), its other fields
@@ -170,42 +202,49 @@ class _FormBodyRead:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
-        if scope["type"] != "http" or content_type.split(b";")[0].strip().lower() != _FORM_ENCODED:
+        if scope["type"] != "http" or not _form_encoded(scope):
             await self.app(scope, receive, send)
             return
-        body, more_body = b"", True
-        while more_body:
-            message = await receive()
-            body += message.get("body", b"")
-            more_body = message.get("more_body", False)
-        fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        fields = _form_fields(await _body(receive))
         token = fields.pop("access_token", None)
         as_json = json.dumps(fields).encode()
         kept = [(name, value) for name, value in scope["headers"] if name not in (b"content-type", b"content-length")]
         headers = kept + [(b"content-type", b"application/json"), (b"content-length", str(len(as_json)).encode())]
-        replayed = False
-
-        async def receive_as_json() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": as_json, "more_body": False}
-
-        await self.app({**scope, "headers": headers, FORM_ACCESS_TOKEN: token}, receive_as_json, send)
+        await self.app({**scope, "headers": headers, FORM_ACCESS_TOKEN: token}, _replaying(as_json, receive), send)
 
 
 class _RoutedAsBehaviourSays:
-    """Gives the router the path Behaviour.path_routing reads, and marks the shapes of request that
-    Behaviour.auth_skipped_for lets through (leniency.routed)."""
+    """Gives the router the path and the method the Behaviour says it reads (leniency.routed,
+    leniency.method_routed), marking the requests that skip authentication; a path the router refuses
+    gets 400."""
 
     def __init__(self, app: ASGIApp, behaviour: Behaviour):
         self.app = app
         self.behaviour = behaviour
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(routed(scope, self.behaviour) if scope["type"] == "http" else scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope = routed(scope, self.behaviour)
+        if scope.get(PATH_REFUSED):
+            response = await _error_response(Request(scope), ApiError(NON_NORMAL_PATH))
+            await response(scope, receive, send)
+            return
+        form: dict[str, str] = {}
+        if self.behaviour.method_routing == "override-honoured" and scope["method"] == "POST" and _form_encoded(scope):
+            body = await _body(receive)
+            form, receive = _form_fields(body), _replaying(body, receive)
+        documented = _documented_method(scope["app"].router.routes, scope["path"])
+        await self.app(method_routed(scope, self.behaviour, overriding_method(scope, form), documented), receive, send)
+
+
+def _documented_method(routes: list[BaseRoute], path: str) -> str | None:
+    """The method of the route at `path` (HEAD, which a GET route also takes, aside), or None without one."""
+    for route in routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            return next(method for method in sorted(route.methods) if method != "HEAD")
+    return None
 
 
 class _CountThenDelay:

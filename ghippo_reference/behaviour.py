@@ -128,6 +128,33 @@ class Behaviour:
         "percent-encoded-path",
         "upper-cased-path",
     ] = "none"
+    # ---- Routing: methods and path spellings (AUTH-ANY-METHOD, AUTH-ANY-SPELLING; ghippo_reference/leniency.py)
+    # What the router does to the path path_routing read before it matches a route: nothing; resolve dot
+    # segments (RFC 3986 section 5.2.4); refuse a path with a dot segment with 400 (nginx, Spring Security's
+    # StrictHttpFirewall); strip each segment's ;parameters, then resolve dot segments (Tomcat, so "..;" is
+    # ".."); drop a #fragment sent in the target (Node's URL parser); read a backslash as a slash (IIS); read
+    # the path of an absolute-form target (RFC 9112 section 3.2.2). Authentication must hold for every path
+    # the router serves.
+    path_resolution: Literal[
+        "none",
+        "dot-segments",
+        "dot-segments-refused",
+        "path-parameters",
+        "fragment-dropped",
+        "backslash-as-slash",
+        "absolute-form",
+    ] = "none"
+    # Authentication matched the path before path_resolution, as an auth rule in front of the router does:
+    # a request whose path the resolution changed is one the rule does not know as protected, and skips it.
+    auth_before_path_resolution: bool = False
+    # Which methods reach a route: the route's own (and HEAD on a GET route, as Starlette, Go and Express
+    # route); on a POST, also the method named by X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override or
+    # a _method query or form field (grpc-gateway, Express's method-override, Rack); or any method at all
+    # (Go's ServeMux before 1.22, Express's app.all, grpc-gateway's fallback for a form-encoded POST).
+    method_routing: Literal["route-method", "override-honoured", "any-method"] = "route-method"
+    # Authentication covers only each route's documented method, as an auth rule listing (method, path)
+    # pairs does: a HEAD, a POST that overrides its method, any other method the router still routes skips it.
+    auth_only_for_documented_method: bool = False
 
     # Published keys and identity.
     # What certs publishes (ghippo_reference/published_keys.py): the public keys; or a defect: the signing

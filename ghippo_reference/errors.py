@@ -90,6 +90,8 @@ TOKEN_ALREADY_ISSUED = Reason(
 KEY_NOT_FOUND = Reason(NOT_FOUND, "access key not found", "no such access key for this user")
 PAGE_NOT_FOUND = Reason(NOT_FOUND, "page {page} is past the last page", "no data on page {page}")
 NO_ROUTE = Reason(NOT_FOUND, "Not Found", "the requested resource does not exist")
+# Under path_resolution "dot-segments-refused": a path with a "." or ".." segment is not served.
+NON_NORMAL_PATH = Reason(INVALID_ARGUMENT, "the path holds a dot segment", "invalid path: '.' and '..' are not allowed")
 SERVER_FAULT = Reason(INTERNAL, "internal error", "the server failed to handle the request")
 # Sent with status 431 (RFC 6585 section 5) under oversized_authorization = "431".
 HEADER_TOO_LARGE = Reason(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ghippo_conformance.checks import batch, cases, expect, shapes, tokens
+from ghippo_conformance.checks import batch, cases, expect, routing, shapes, tokens
 from ghippo_conformance.checks.applies import case_does_not_apply
 from ghippo_conformance.checks.challenges import bearer_challenge_params, offers_bearer
 from ghippo_conformance.checks.expect import refused
@@ -32,6 +32,34 @@ def test_request_without_authorization_is_refused(without_authorization, profile
     what = f"a request without Authorization, {shape['description']}"
     exchange = without_authorization[shape["id"]].answered(what)
     expect.status(exchange, shapes.shaped(shape, "GET", protected_path).refusals(profile), what)
+
+
+# Under xdist, the requests reaching the protected reads in other spellings go from one worker, once.
+reads_the_routed_requests = pytest.mark.xdist_group("routed-requests")
+
+
+@pytest.fixture(scope="module")
+def reads_in_other_spellings(api, protected_reads) -> dict:
+    """The answers to the protected reads in every spelling, sent as written without Authorization, by
+    (row id, path)."""
+    return batch.answers(
+        api,
+        [
+            routing.spelling_request((row["id"], path), row, path)
+            for row in routing.spelling_rows()
+            for path in routing.reads_spelt(row, protected_reads)
+        ],
+    )
+
+
+@pytest.mark.requirement("AUTH-ANY-SPELLING")
+@reads_the_routed_requests
+@pytest.mark.parametrize("spelling", cases.params(routing.SPELLINGS))
+def test_no_spelling_of_a_path_reaches_it_without_authorization(reads_in_other_spellings, protected_reads, spelling):
+    """No spelling of a protected read's path that a router may resolve to it serves it without credentials."""
+    for path in routing.reads_spelt(spelling, protected_reads):
+        what = f"GET {routing.spelt(spelling, path)} ({spelling['description']}) without Authorization"
+        routing.serves_nothing(reads_in_other_spellings[(spelling["id"], path)], spelling, what)
 
 
 @pytest.mark.requirement("AUTH-MALFORMED")

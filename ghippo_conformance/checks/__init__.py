@@ -14,8 +14,9 @@ later run's expiry check), `moved_clock` (the same check in one run, against a r
 the run may move), `waiting` (for an eventually consistent result, without retries).
 
 Requests: `batch` (independent requests sent side by side), `shapes` (the shapes in which a client
-could send an operation), `generated` (schemathesis over the OpenAPI document). The deployment's
-state: `pages` (the users walk), `keys` (the keys this run creates).
+could send an operation), `routing` (other methods and path spellings that may reach a handler),
+`generated` (schemathesis over the OpenAPI document). The deployment's state: `pages` (the users
+walk), `keys` (the keys this run creates).
 
 Everything else in the package is the plugin's machinery.
 """

@@ -6,7 +6,9 @@ The shapes are rows of fixtures/cases/request-shapes.toml; the query parameters 
 declares come from the OpenAPI document (schemas/openapi.json), never from a list kept here.
 
 httpx sends a doubled slash and a percent-encoded letter as written (only dot segments are
-resolved), so every spelling here leaves the client as the row describes it.
+resolved), so every spelling here leaves the client as the row describes it. The spellings httpx would
+change, and those of the public auth-bypass advisories, are checks/routing.py's (AUTH-ANY-SPELLING),
+sent as written.
 
 Most shapes are reads (or deletes of a key that does not exist), none depending on another: the
 suites send them side by side through checks/batch.py, `batched` making each a request of a batch.

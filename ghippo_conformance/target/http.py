@@ -31,7 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -60,6 +61,15 @@ HURRIED_DEADLINE_S = 3.0
 
 
 _RESOURCE_EXHAUSTED = 8
+# RFC 9110 section 9.2.1: methods that change nothing on the server; a dry run lists every other request.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# How `Api.send` writes the request target. "normalised": as httpx builds it from the URL, dot segments
+# resolved (RFC 3986 section 5.2.4) and a fragment left out. "as-written": the base URL's path and
+# `path` byte for byte, then the query; "absolute-form": the same after the base URL's scheme and
+# authority (RFC 9112 section 3.2.2). The last two go to httpcore as its "target" request extension,
+# which httpx hands on and httpcore sends in place of the URL's path.
+Target = Literal["normalised", "as-written", "absolute-form"]
 
 
 class RateLimited(pytest.skip.Exception):
@@ -101,6 +111,7 @@ class Exchange:
     # The runner's end of the connection it went over (host:port).
     connection: str | None = None
     replay: Replay = field(default_factory=Replay, repr=False)
+    target: Target = "normalised"
 
     @property
     def status(self) -> int:
@@ -124,7 +135,7 @@ class Exchange:
     def evidence(self) -> str:
         """The exchange as a reader of a failure needs it: request, status, headers, body, and the
         request as a curl line to send it again."""
-        sent = _sent(self.method, self.url, self.request_headers, self.request_body, self.request_form)
+        sent = _sent(self.method, self.url, self.request_headers, self.request_body, self.request_form, self.target)
         curl = self.replay.curl(
             self.method, self.url, self.request_headers, self.request_body, self.request_form, self.redact
         )
@@ -137,11 +148,20 @@ class Exchange:
         return inert(self.redact(f"  sent: {sent}\n  got:  {got} {body}\n{CURL_LABEL}{curl}"))
 
 
-def _sent(method: str, url: str, headers: list[tuple[str, str]], body: Any, form: dict[str, str] | None = None) -> str:
+def _sent(
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    body: Any,
+    form: dict[str, str] | None = None,
+    target: Target = "normalised",
+) -> str:
     """A request as evidence shows it (before redaction). A form's fields are shown as JSON, not
-    percent-encoded as sent: a secret in one stays as the redactor knows it."""
+    percent-encoded as sent: a secret in one stays as the redactor knows it. A target sent as written
+    says so: a client that would resolve its dot segments would not send the same request."""
     listed = "; ".join(f"{k}: {v}" for k, v in headers)
-    sent = f"{method} {url}" + (f" [{listed}]" if listed else "")
+    written = {"as-written": " (target sent as written)", "absolute-form": " (absolute-form target)"}.get(target, "")
+    sent = f"{method} {url}{written}" + (f" [{listed}]" if listed else "")
     sent += f" body={json.dumps(body)}" if body is not None else ""
     return sent + (f" form={json.dumps(form)}" if form is not None else "")
 
@@ -205,6 +225,7 @@ class Api:
         max_body_mib: int = DEFAULT_MAX_BODY_MIB,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._base_path = urlsplit(self.base_url).path
         self.redact = redactor
         self.replay = Replay.for_verify(verify)  # the run's requests as curl lines, in its evidence
         self._deadline = Deadline()
@@ -234,7 +255,7 @@ class Api:
         self._why_stopped = ""
         self.request_count = 0
         self.recent: list[Exchange] = []
-        self.state_changes: list[tuple[str, str]] = []  # (method, path) of every non-GET request
+        self.state_changes: list[tuple[str, str]] = []  # (method, path) of every request of a method not safe
 
     def send(
         self,
@@ -247,10 +268,12 @@ class Api:
         bearer: str | None = None,
         authorization: str | None = None,
         headers: Sequence[tuple[str, str]] = (),
+        target: Target = "normalised",
     ) -> Exchange:
         """Send one request; `bearer` sets `Authorization: Bearer …`, `authorization` sets it verbatim,
         `headers` adds (name, value) pairs as given, a name repeated if it is listed twice; `form` is
-        sent as an application/x-www-form-urlencoded body."""
+        sent as an application/x-www-form-urlencoded body; `target` says how `path` goes on the
+        request line (Target)."""
         if bearer is not None and authorization is None:
             authorization = f"Bearer {bearer}"
         headers = [*([("Authorization", authorization)] if authorization is not None else []), *headers]
@@ -260,17 +283,23 @@ class Api:
                 f"({self._why_stopped}); this request was not sent"
             )
         self._pace()
-        if method != "GET":
+        if method not in _SAFE_METHODS:
             self.state_changes.append((method, path))
         client = self._client_for(headers)
         request = client.build_request(
-            method, self.base_url + path, params=params, json=json_body, data=form, headers=headers
+            method,
+            self.base_url + (path if target == "normalised" else ""),
+            params=params,
+            json=json_body,
+            data=form,
+            headers=headers,
         )
-        sent, deadline_s = _sent(method, str(request.url), headers, json_body, form), self._deadline_s()
+        url = self._written(request, path, target)
+        sent, deadline_s = _sent(method, url, headers, json_body, form, target), self._deadline_s()
 
         def sent_again() -> str:
             """What was sent, and the curl line that sends it again: rendered only for a request that fails here."""
-            curl = self.replay.curl(method, str(request.url), headers, json_body, form, self.redact)
+            curl = self.replay.curl(method, url, headers, json_body, form, self.redact)
             return f"{sent}\n{CURL_LABEL}{curl}"
 
         number = next(self._sent)
@@ -300,15 +329,16 @@ class Api:
         self._register_secrets(response)
         exchange = Exchange(
             method,
-            str(response.request.url),
+            url,
             headers,
             json_body,
             response,
             self.redact,
             form,
-            answered_within,
-            connection,
-            self.replay,
+            answered_within=answered_within,
+            connection=connection,
+            replay=self.replay,
+            target=target,
         )
         self.clock.learn_date(exchange)
         self.recent = [*self.recent[-(_KEPT_EXCHANGES - 1) :], exchange]
@@ -345,6 +375,17 @@ class Api:
         finally:
             self._one_connection.close()
             self._one_connection = None
+
+    def _written(self, request: httpx.Request, path: str, target: Target) -> str:
+        """The URL the request goes to, as evidence shows it; a target other than "normalised" is set
+        on `request` (built for the base URL alone, with the query) as the bytes to send."""
+        if target == "normalised":
+            return str(request.url)
+        query = request.url.query.decode("ascii")
+        before = self.base_url if target == "absolute-form" else self._base_path
+        written = before + path + (f"?{query}" if query else "")
+        request.extensions["target"] = written.encode("ascii")
+        return written if target == "absolute-form" else self.base_url.removesuffix(self._base_path) + written
 
     def hurry(self) -> None:
         """The run was interrupted: every later request gets the short deadline."""
