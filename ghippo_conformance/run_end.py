@@ -116,6 +116,8 @@ def _stopped_answering_at(state: RunState) -> str | None:
 def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
     if state.settings.collect_only:
         return "the tests were only collected (--collect-only), none ran"
+    if state.settings.setup_only:
+        return "only the tests' fixtures were set up (--setup-only), no test ran"
     stopped_at = _stopped_answering_at(state)
     interrupted = "it was interrupted (Ctrl-C or SIGTERM) before every test ran"
     if stopped_at:

@@ -101,9 +101,10 @@ def test_run_interrupted_mid_run_is_incomplete_everywhere(tmp_path):
     assert '"conformance_verdict" value="incomplete"' in reports["junit"].read_text()
 
 
-def test_collect_only_is_incomplete():
+@pytest.mark.parametrize("only", ["--collect-only", "--setup-only"])
+def test_collect_or_set_up_only_is_incomplete(only):
     with start() as reference:
-        run = run_suite(*target_args(reference), "--collect-only")
+        run = run_suite(*target_args(reference), only)
     assert run.exit_code == INCOMPLETE and "verdict: incomplete" in run.output, run.output[-OUTPUT_TAIL:]
 
 

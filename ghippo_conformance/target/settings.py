@@ -79,6 +79,7 @@ class Settings:
     # pytest's and its plugins' options the suite reads, resolved here like its own
     seed: int | str
     collect_only: bool
+    setup_only: bool
     html_path: str | None
     junit_path: str | None
 
@@ -357,6 +358,7 @@ def resolve(config: pytest.Config) -> Settings:
         requirements=_requirements(config),
         seed=_seed(config),
         collect_only=bool(config.getoption("collectonly", False)),
+        setup_only=bool(config.getoption("setuponly", False)),
         html_path=config.getoption("htmlpath", None),
         junit_path=config.getoption("xmlpath", None),
     )
