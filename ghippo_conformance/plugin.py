@@ -30,6 +30,7 @@ from ghippo_conformance.verdict.baseline import BaselineError
 from ghippo_conformance.verdict.outcomes import (
     APPLICABILITY_PROPERTY,
     RATE_LIMITED_PROPERTY,
+    SECRET_LEAK_PROPERTY,
     STOPPED_ANSWERING_PROPERTY,
     NotApplicable,
     Outcome,
@@ -174,6 +175,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(tryfirst=True)  # before any fixture is set up: a test that does not apply sends nothing
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = run_state.of(item.config)
+    if state is not None:
+        state.target.api.leaks.during = item.nodeid  # a leak is reported with the test that met it
     reason = item.stash.get(_NOT_APPLICABLE, None)
     if reason:
         raise NotApplicable(reason)
@@ -195,6 +199,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         stopped = (STOPPED_ANSWERING_PROPERTY, state.target.api.stopped_answering_at)
         test_report.user_properties = [*test_report.user_properties, stopped]
     if state is not None:
+        leaks = [(SECRET_LEAK_PROPERTY, leak.report()) for leak in state.target.api.leaks.take()]
+        test_report.user_properties = [*test_report.user_properties, *leaks]
         # Redacted, and inert: a failure may quote a value the deployment sent (a decoded JSON string
         # may hold any control character), and pytest prints and writes it as it stands.
         redact = state.target.redact

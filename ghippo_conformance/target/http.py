@@ -2,7 +2,8 @@
 
 Each exchange is recorded so that a failing assertion can show the request that was sent and
 what came back, with secrets redacted and control characters made inert. Secrets the deployment
-hands out (a `token` field in a JSON response) are registered with the redactor as soon as they arrive.
+hands out (a `token` field in a JSON response) are registered with the redactor as soon as they arrive,
+and every answer is searched for the secrets the run already knows (target/leaks.py).
 
 A broken deployment cannot hold the run, exhaust its memory or get its credentials: each exchange
 has a deadline, connect to the last byte of the body (--request-timeout); a body is read up to a
@@ -30,6 +31,7 @@ import pytest
 
 from ghippo_conformance.target.deadline import Deadline, DeadlineTransport
 from ghippo_conformance.target.inert import inert
+from ghippo_conformance.target.leaks import Leak, LeakWatch
 from ghippo_conformance.target.redact import Redactor
 
 _BODY_LIMIT = 600
@@ -85,6 +87,7 @@ class Exchange:
     response: httpx.Response
     redact: Redactor = field(repr=False)
     request_form: dict[str, str] | None = None
+    leaks: tuple[Leak, ...] = field(default=(), repr=False)  # known secrets the answer carries (leaks.py)
 
     @property
     def status(self) -> int:
@@ -206,6 +209,7 @@ class Api:
         self.request_count = 0
         self.recent: list[Exchange] = []
         self.state_changes: list[tuple[str, str]] = []  # (method, path) of every non-GET request
+        self.leaks = LeakWatch(redactor)
 
     def send(
         self,
@@ -254,13 +258,14 @@ class Api:
                 ),
                 request=request,
             )
+        exchange = Exchange(method, str(response.request.url), headers, json_body, response, self.redact, form)
+        exchange.leaks = self.leaks.inspect(exchange)  # before the answer's own token is known: it may hand it out
         if _is_rate_limiting(response):
             raise RateLimited(
                 f"rate limited: the deployment answered 429 to {method} {path}; lower --max-rps "
                 f"(now {1 / self._min_interval if self._min_interval else 'unlimited'} per process)"
             )
-        self._register_secrets(response)
-        exchange = Exchange(method, str(response.request.url), headers, json_body, response, self.redact, form)
+        self._register_secrets(method, path, response)
         self.recent = [*self.recent[-(_KEPT_EXCHANGES - 1) :], exchange]
         return exchange
 
@@ -339,10 +344,10 @@ class Api:
                 time.sleep(wait)
             self._last_send = time.monotonic()
 
-    def _register_secrets(self, response: httpx.Response) -> None:
+    def _register_secrets(self, method: str, path: str, response: httpx.Response) -> None:
         try:
             body = response.json()
         except ValueError:
             return
         if isinstance(body, dict) and isinstance(body.get("token"), str):
-            self.redact.add(body["token"])
+            self.redact.add(body["token"], f"a secret {method} {path} handed out")

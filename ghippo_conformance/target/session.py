@@ -60,9 +60,11 @@ def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] 
         embedded, credentials = start_embedded_reference(profile)
         base_url, run_id = embedded.base_url, secrets.token_hex(4)
     redactor = Redactor()
-    redactor.add(credentials.sk)
-    redactor.add(credentials.access_key)
+    redactor.add(credentials.sk, "the SK")
+    redactor.add(credentials.access_key, "the access key")
     api = preflight.new_api(settings, base_url, redactor)
+    token_paths = {profile.get("paths", {}).get("token"), *preflight.DOCUMENTED_TOKEN_PATHS} - {None}
+    api.leaks.issued_by(("POST", profile.paths.create_key), *(("GET", path) for path in token_paths))
     try:
         # A worker's controller has already checked the deployment: the worker only needs a bearer.
         bearer = (preflight.obtain_bearer if shared else preflight.check)(api, profile, credentials)

@@ -48,6 +48,9 @@ APPLICABILITY_PROPERTY = "applicability"
 # and the first rate-limiting answer. Either makes the run incomplete, never a pass.
 STOPPED_ANSWERING_PROPERTY = "stopped_answering_at"
 RATE_LIMITED_PROPERTY = "rate_limited"
+# A test-report property for each answer a known secret leaked in while the test ran (target/leaks.py):
+# the run fails API-NO-SECRET-LEAK for it at its end, whichever test or xdist worker met it.
+SECRET_LEAK_PROPERTY = "secret_leak"
 # A requirement shows the most telling outcome among its tests: an unwaived failure first.
 _PRECEDENCE = (Outcome.FAILED, Outcome.WAIVED, Outcome.PASSED, Outcome.SKIPPED, Outcome.NOT_APPLICABLE)
 NOT_RUN = "no test ran for it (deselected or not collected)"
@@ -102,8 +105,10 @@ class Results:
     unattributed: list[str] = field(default_factory=list)
     stopped_answering_at: str | None = None  # the first time a test met the deployment's silence
     rate_limited: str | None = None  # the first rate-limiting answer a test met
+    secret_leaks: list[str] = field(default_factory=list)  # every leak a test met, as Leak.report() wrote it
 
     def record(self, report: pytest.TestReport) -> None:
+        self.secret_leaks += [value for name, value in report.user_properties if name == SECRET_LEAK_PROPERTY]
         properties = dict(report.user_properties)
         self.stopped_answering_at = self.stopped_answering_at or properties.get(STOPPED_ANSWERING_PROPERTY)
         self.rate_limited = self.rate_limited or properties.get(RATE_LIMITED_PROPERTY)
