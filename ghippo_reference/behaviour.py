@@ -189,8 +189,13 @@ class Behaviour:
     key_time_style: Literal["epoch", "rfc3339-offset"] = "epoch"
     # Over the key limit: FAILED_PRECONDITION (400), or RESOURCE_EXHAUSTED, which grpc-gateway sends as 429.
     key_limit_refusal: Literal["failed-precondition", "resource-exhausted"] = "failed-precondition"
+    # How a create holds to the limit: counting and inserting at once, the same taking a while (a slow
+    # store), or counting, then inserting later without counting again: two creates at once both pass.
+    key_create: Literal["atomic", "slow-atomic", "counted-then-inserted"] = "atomic"
     release_slot_on_delete: bool = True
-    secret_in_list: bool = False
+    # What the key list shows of each key's secret: nothing, the secret, the secret base64-encoded (as a
+    # Kubernetes Secret holds its data), or its last four characters (a hint to tell keys apart).
+    listed_secret: Literal["nothing", "whole", "base64", "last-four"] = "nothing"
     # The delete response is the deleted key's record, secret included, instead of {}.
     secret_in_delete_response: bool = False
     deleted_key_works: bool = False
@@ -209,6 +214,23 @@ class Behaviour:
     delete_keeps_key: bool = False
     # A delete answers 200 for the named key but removes the user's oldest key instead.
     delete_removes_oldest: bool = False
+
+    # Secrets and deletes.
+    # What a user's record (the users list's and current-user) carries beyond the spec's fields: nothing,
+    # the ids and names of the user's keys (no secret), or the keys with their secrets (a row serialised whole).
+    user_records_show_keys: Literal["no", "ids", "with-secrets"] = "no"
+    # current-user also carries the bearer the deployment last issued to the user (a users table with a token column).
+    current_user_shows_last_token: bool = False
+    # A header on every answer: none, a random X-Request-Id, or X-Debug-Token holding the secret of the newest
+    # key the deployment made (a debug build showing its last write).
+    debug_header: Literal["none", "request-id", "newest-key-secret"] = "none"
+    # A cookie set on every answer: none, a random session id, or a readable session (base64url JSON, as
+    # Flask signs but does not encrypt one) holding the newest key's id and secret.
+    session_cookie: Literal["none", "random-id", "readable-with-newest-key-secret"] = "none"
+    # Error bodies carry a google.rpc.DebugInfo whose detail names the newest key and its secret.
+    error_debug_info: bool = False
+    # A delete answers 200 for the named key but removes the user's newest key instead.
+    delete_removes_newest: bool = False
 
     def __post_init__(self) -> None:
         for name, expected in typing.get_type_hints(type(self)).items():

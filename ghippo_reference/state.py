@@ -43,19 +43,39 @@ class KeyStore:
         self._lock = threading.Lock()
 
     def create(
-        self, owner_id: str, name: str, expires_at: int | None, make_secret: Callable[[str], str]
+        self,
+        owner_id: str,
+        name: str,
+        expires_at: int | None,
+        make_secret: Callable[[str], str],
+        *,
+        enforce_limit: bool = True,
     ) -> StoredKey | None:
-        """A new key whose secret is `make_secret(key_id)`; None when the owner is at the limit."""
+        """A new key whose secret is `make_secret(key_id)`; None when the owner is at the limit (unless
+        the caller counted before and `enforce_limit` is off)."""
         with self._lock:
-            held = [key for key in self._keys.values() if key.owner_id == owner_id]
-            if not self._tombstones_hold_slots:
-                held = [key for key in held if not key.deleted]
-            if self._limit is not None and len(held) >= self._limit:
+            if enforce_limit and not self._has_room(owner_id):
                 return None
             key_id = str(next(self._numbers)) if self._numbers else str(uuid.uuid4())
             key = StoredKey(key_id, owner_id, name, make_secret(key_id), int(time.time() * 1000), expires_at)
             self._keys[key_id] = key
             return key
+
+    def has_room(self, owner_id: str) -> bool:
+        """Whether the owner may hold one more key now."""
+        with self._lock:
+            return self._has_room(owner_id)
+
+    def _has_room(self, owner_id: str) -> bool:
+        held = [key for key in self._keys.values() if key.owner_id == owner_id]
+        if not self._tombstones_hold_slots:
+            held = [key for key in held if not key.deleted]
+        return self._limit is None or len(held) < self._limit
+
+    def newest(self) -> StoredKey | None:
+        """The last key made on the deployment, deleted or not."""
+        with self._lock:
+            return next(reversed(self._keys.values()), None)
 
     def live_keys(self, owner_id: str) -> list[StoredKey]:
         with self._lock:
@@ -88,6 +108,8 @@ class Deployment:
     _requests: int = field(init=False, default=0)
     # The jti of the first token issued for each AK/SK pair, by the pair's AK.
     _first_tokens: dict[str, str] = field(init=False, default_factory=dict)
+    # The last bearer issued to each user (a token of the pair exchange, or an access key), by user id.
+    _last_bearers: dict[str, str] = field(init=False, default_factory=dict)
     # Seconds the deployment's clock runs ahead of the host's (negative: behind). A self-test moves
     # it while the deployment runs, to let days pass between two runs or to disagree with the runner.
     _clock_offset_s: float = field(init=False, default=0.0)
@@ -120,6 +142,14 @@ class Deployment:
         """Record a token issued for the pair `key_id`; whether it is the pair's first."""
         with self._lock:
             return self._first_tokens.setdefault(key_id, jti) == jti
+
+    def note_bearer_issued(self, user_id: str, bearer: str) -> None:
+        with self._lock:
+            self._last_bearers[user_id] = bearer
+
+    def last_bearer_issued(self, user_id: str) -> str:
+        with self._lock:
+            return self._last_bearers.get(user_id, "")
 
     def is_first_token(self, jti: str) -> bool:
         with self._lock:

@@ -149,7 +149,10 @@ async def list_users(request: Request, deployment: Deployment) -> dict:
     pagination = {"page": page, "pageSize": echoed_size, "total": total}
     if behaviour.pagination_as_strings:
         pagination = {name: str(value) for name, value in pagination.items()}
-    items = [user_view(user, behaviour) for user in _page_of(matches, page, page_size, behaviour)]
+    items = [
+        user_view(user, behaviour) | _keys_shown(user, deployment)
+        for user in _page_of(matches, page, page_size, behaviour)
+    ]
     return {"items": items, "pagination": pagination}
 
 
@@ -235,4 +238,22 @@ async def current_user(request: Request, deployment: Deployment) -> dict:
         "mainAccountWorkspace": 0 if deployment.behaviour.workspace_as_number else "0",
         "inviteUrl": "",
         "inviteCode": "",
+        **_keys_shown(user, deployment),
+        **(
+            {"token": deployment.last_bearer_issued(user.id)}
+            if deployment.behaviour.current_user_shows_last_token
+            else {}
+        ),
+    }
+
+
+def _keys_shown(user: User, deployment: Deployment) -> dict:
+    """The user's keys as a record shows them beyond the spec's fields (Behaviour.user_records_show_keys)."""
+    shown = deployment.behaviour.user_records_show_keys
+    if shown == "no":
+        return {}
+    keys = deployment.keys.live_keys(user.id)
+    with_secrets = shown == "with-secrets"
+    return {
+        "accessKeys": [{"id": k.id, "name": k.name, **({"secret": k.secret} if with_secrets else {})} for k in keys]
     }

@@ -126,6 +126,17 @@ class LeakWatch:
         return token if isinstance(token, str) else ""
 
 
+def carried(exchange: Exchange, secret: str) -> str | None:
+    """Where and how an answer carries `secret` ("as it is, in header X-Debug-Token"), or None; the
+    spelling found is hidden in evidence from then on."""
+    hit = _Answer(exchange).find(secret)
+    if hit is None:
+        return None
+    needle, form, place, _ = hit
+    exchange.redact.hide(needle)
+    return f"{form}, in {place}"
+
+
 def failures(reports: Iterable[str]) -> list[str]:
     """One failure's evidence per distinct leak among the run's leak reports, saying how often it was seen."""
     grouped: dict[str, list[str]] = {}
