@@ -11,10 +11,11 @@ from ghippo_conformance.checks.waiting import until_it_holds
 pytestmark = pytest.mark.key_slots
 
 
-def need_free_slots(key_ledger, count: int) -> None:
+def need_free_slots(key_ledger, count: int) -> int | None:
+    """The user's free key slots (None: no limit), skipping the check when fewer than `count` are free."""
     free = key_ledger.free_slots()
     if free is None or free >= count:
-        return
+        return free
     ours = [
         f"{key['id']} ({key['name']})"
         for key in key_ledger.held()
@@ -37,6 +38,10 @@ def new_key(key_ledger, purpose: str, **kwargs):
     """A key for a check that needs one only to look at something else: a refused create skips
     the check, since KEY-CREATE and KEY-LIMIT are the ones that judge creation."""
     need_free_slots(key_ledger, 1)
+    return created_or_skip(key_ledger, purpose, **kwargs)
+
+
+def created_or_skip(key_ledger, purpose: str, **kwargs):
     made = key_ledger.create(purpose, **kwargs)
     if made.status != 200:
         pytest.skip(f"creating a key was refused ({made.status}); KEY-CREATE and KEY-LIMIT judge that")
@@ -75,17 +80,33 @@ def test_deleting_a_key_frees_its_slot(key_ledger, profile):
     )
 
 
+def other_key_if_room(key_ledger, free: int | None, purpose: str) -> dict | None:
+    """A second key of the run's where the limit leaves a slot beside the first (None: no limit), or
+    None; a refusal (a limit the profile does not state) only leaves it out."""
+    if free is not None and free < 2:
+        return None
+    made = key_ledger.create(purpose)
+    return made.json() if made.status == 200 else None
+
+
 @pytest.mark.requirement("KEY-REVOKE")
 def test_deleted_key_stops_working(api, profile, key_ledger, record_property):
-    """After delete, the key leaves the list and its credentials stop working."""
+    """After delete, the key leaves the list and its credentials stop working; where the limit lets the
+    run hold two keys, the other one stays listed and working."""
     # Second: every later check frees its key by deleting it, so a delete that does not land
     # must be seen here first.
-    key = new_key(key_ledger, "revoke").json()
+    free = need_free_slots(key_ledger, 1)
+    key = created_or_skip(key_ledger, "revoke").json()
+    other = other_key_if_room(key_ledger, free, "revoke-other")
     expect.status(authenticate_with(api, profile, key), 200, "the new key before deletion")
     expect.status(key_ledger.delete(key["id"]), 200, "deleting the key")
     listing = key_ledger.list()
     ids = [k.get("id") for k in (listing.json() or {}).get("items") or [] if isinstance(k, dict)]
     expect.that(key["id"] not in ids, f"deleted key {key['id']} is still listed", listing)
+    if other is not None:
+        # A delete removes exactly the key it names, not the newest, the oldest or every key of the user's.
+        expect.that(other["id"] in ids, f"key {other['id']} left the list with the delete of {key['id']}", listing)
+        expect.status(authenticate_with(api, profile, other), 200, f"key {other['id']} after the delete of another")
     settled = until_it_holds(lambda: authenticate_with(api, profile, key).status in range(400, 500))
     record_property("revocation_settled_after_s", round(settled.after_s, 3))
     expect.that(
