@@ -62,8 +62,12 @@ class Behaviour:
     unchecked_algs_trusted: bool = False
     # An ES* signature with R = S = 0 verifies for any key (CVE-2022-21449, "psychic signatures").
     psychic_signatures: bool = False
-    # Where a kid leads: the key set, a file whose content is an HMAC key, or an SQL lookup built from it.
-    kid_key_source: Literal["key-set", "file-path", "sql-lookup"] = "key-set"
+    # Where a kid leads: the key set, the key set after a rotation (the previous signing key still listed,
+    # the kid choosing between them), a file whose content is the key, or an SQL lookup built from it.
+    kid_key_source: Literal["key-set", "rotated-key-set", "file-path", "sql-lookup"] = "key-set"
+    # What a key found through a file or an SQL lookup is taken as: an HMAC secret for HS* tokens, or, in a
+    # deployment pinned to RS256 (HS* refused), a PEM public key for RS256 tokens.
+    kid_lookup_key: Literal["hmac-secret", "rs256-public-key"] = "hmac-secret"
     # HS256, HS384 and HS512 are checked with any encoding of the public key as the secret (PEM, DER, OpenSSH, JWK).
     accept_hmac_public_key_forms: bool = False
     # An HS* token keyed with the empty string is accepted: a secret left blank in the configuration.
