@@ -34,6 +34,7 @@ from ghippo_conformance.verdict.outcomes import (
     STOPPED_ANSWERING_PROPERTY,
     NotApplicable,
     Outcome,
+    without_xdist_group,
 )
 from ghippo_conformance.verdict.waivers import WaiverError
 
@@ -177,7 +178,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = run_state.of(item.config)
     if state is not None:
-        state.target.api.leaks.during = item.nodeid  # a leak is reported with the test that met it
+        state.target.api.leaks.during = without_xdist_group(item.nodeid)  # a leak is reported with its test
     reason = item.stash.get(_NOT_APPLICABLE, None)
     if reason:
         raise NotApplicable(reason)

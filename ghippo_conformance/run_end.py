@@ -42,7 +42,7 @@ def finish(session: pytest.Session, state: RunState) -> None:
     state.target.api.leaks.during = "the end of the run"
     aftermath = dataclasses.replace(_aftermath(session, state), stopped_answering=bool(_stopped_answering_at(state)))
     unreported = [leak.report() for leak in state.target.api.leaks.take()]  # this process's, met outside any test
-    for evidence in leaks.failures([*state.results.secret_leaks, *unreported]):
+    for evidence in leaks.failures([*unreported, *state.results.secret_leaks]):
         state.results.fail(NO_SECRET_LEAK, leaks.WATCHED, evidence)
     conclusion = gate.conclude(
         state.results, state.catalogue, state.gate_inputs, today=datetime.now(UTC).date(), aftermath=aftermath

@@ -71,10 +71,7 @@ def _is_rate_limiting(response: httpx.Response) -> bool:
     # that one carries a gRPC error body with code 8 and is an answer the tests judge.
     if response.status_code != 429:
         return False
-    try:
-        body = response.json()
-    except ValueError:
-        return True
+    body = _json_or_none(response)
     return not (isinstance(body, dict) and body.get("code") == _RESOURCE_EXHAUSTED)
 
 
@@ -103,10 +100,7 @@ class Exchange:
 
     def json(self) -> Any:
         """The JSON body, or None when the body is not JSON."""
-        try:
-            return self.response.json()
-        except ValueError:
-            return None
+        return _json_or_none(self.response)
 
     def evidence(self) -> str:
         """The exchange as a reader of a failure needs it: request, status, headers, body."""
@@ -118,6 +112,15 @@ class Exchange:
         challenge = self.headers.get("www-authenticate")
         got = f"{self.status} ({content_type})" + (f" WWW-Authenticate: {challenge}" if challenge else "")
         return inert(self.redact(f"  sent: {sent}\n  got:  {got} {body}"))
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    """The JSON body, or None when it is not JSON, or nested deeper than the decoder's recursion allows
+    (a hostile deployment's `[[[[…]]]]` must not crash the suite)."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return None
 
 
 def _sent(method: str, url: str, headers: list[tuple[str, str]], body: Any, form: dict[str, str] | None = None) -> str:
@@ -345,9 +348,6 @@ class Api:
             self._last_send = time.monotonic()
 
     def _register_secrets(self, method: str, path: str, response: httpx.Response) -> None:
-        try:
-            body = response.json()
-        except ValueError:
-            return
+        body = _json_or_none(response)
         if isinstance(body, dict) and isinstance(body.get("token"), str):
-            self.redact.add(body["token"], f"a secret {method} {path} handed out")
+            self.redact.add(body["token"], f"a secret handed out by {method} {path}")

@@ -42,6 +42,7 @@ MIN_JUDGED_LENGTH = 16
 WATCHED = "the run's answers"
 _SHOWN_VALUE = 200  # characters of the field or header that carries a leak, shown as evidence
 _KEPT = 500  # leaks held between two reads by the plugin; more of them say nothing new
+_NAMED = 5  # of the answers and tests that showed one leak, those its failure names
 _URLSAFE = str.maketrans("+/", "-_")
 _INDEX = re.compile(r"\[\d+\]")
 
@@ -58,11 +59,16 @@ class Leak:
 
     @property
     def sentence(self) -> str:
-        return f"{self.what} ({self.form}) in {self.place} of the {self.status} answer to {self.operation}"
+        return f"{self.what} ({self.form}) in {self.place}"
 
     def report(self) -> str:
-        """The leak as text (a test report's property carries it to the xdist controller)."""
-        return f"{self.sentence}\n  during: {self.during}\n{self.shown}"
+        """The leak as text (a test report's property carries it to the xdist controller): what leaked
+        where, the answer, when it was met, the evidence; `failures` reads it back."""
+        answer = f"the {self.status} answer to {self.operation}"
+        return f"{self.sentence}\n  {_ANSWER}{answer}\n  {_DURING}{self.during}\n{self.shown}"
+
+
+_ANSWER, _DURING = "in: ", "during: "
 
 
 class LeakWatch:
@@ -83,25 +89,23 @@ class LeakWatch:
 
     def inspect(self, exchange: Exchange) -> tuple[Leak, ...]:
         """The leaks in one answer, kept for the run as well."""
-        path = urlsplit(exchange.url).path
-        sent, issued = _sent_text(exchange), self._issued(exchange, path)
-        judged = {
-            secret: what
-            for secret, what in self._redactor.labelled().items()
-            if len(secret) >= MIN_JUDGED_LENGTH and secret not in sent and secret not in issued
-        }
-        if not judged:
+        known = {s: what for s, what in self._redactor.labelled().items() if len(s) >= MIN_JUDGED_LENGTH}
+        if not known:
             return ()
         answer = _Answer(exchange)
+        hits = {secret: hit for secret in known if (hit := answer.find(secret)) is not None}
+        # Every spelling found is hidden, a sent or handed-out secret's too: evidence shows none.
+        self._redactor.hide(*(needle for needle, *_ in hits.values()))
+        path = urlsplit(exchange.url).path
+        sent, issued = _sent_text(exchange), self._issued(exchange, path)
+        judged = {secret: hit for secret, hit in hits.items() if secret not in sent and secret not in issued}
         found = []
-        for secret, what in judged.items():
-            hit = answer.find(secret)
-            if hit is None:
-                continue
-            needle, form, place, value = hit
-            self._redactor.hide(needle)
+        for secret, (_, form, place, value) in judged.items():
+            if any(secret in other for other in judged if other != secret):
+                continue  # a JWT's signature inside the leaked JWT: one leak, the whole token
             shown = inert(self._redactor(f"{exchange.evidence()}\n  {place}: {value[:_SHOWN_VALUE]}"))
-            found.append(Leak(what, form, place, f"{exchange.method} {path}", exchange.status, self.during, shown))
+            operation = f"{exchange.method} {path}"
+            found.append(Leak(known[secret], form, place, operation, exchange.status, self.during, shown))
         with self._lock:
             self._found += found[: max(0, _KEPT - len(self._found))]
         return tuple(found)
@@ -138,16 +142,25 @@ def carried(exchange: Exchange, secret: str) -> str | None:
 
 
 def failures(reports: Iterable[str]) -> list[str]:
-    """One failure's evidence per distinct leak among the run's leak reports, saying how often it was seen."""
-    grouped: dict[str, list[str]] = {}
+    """One failure's evidence per secret and place among the run's leak reports (Leak.report()): how
+    many answers showed it, to which operations, during which tests, and the first answer's exchange."""
+    grouped: dict[str, list[tuple[str, str, str, str]]] = {}
     for report in reports:
-        grouped.setdefault(_INDEX.sub("[]", report.partition("\n")[0]), []).append(report)
+        sentence, answer, during, shown = report.split("\n", 3)
+        key = _INDEX.sub("[]", sentence)
+        grouped.setdefault(key, []).append((sentence, answer.strip(), during.strip(), shown))
     evidence = []
-    for group in grouped.values():
-        sentence, _, rest = group[0].partition("\n")
-        seen = f"; in {len(group)} answers" if len(group) > 1 else ""
-        evidence.append(f"{sentence}{seen}\n{rest}")
+    for key, group in grouped.items():
+        seen = f" of {len(group)} answers" if len(group) > 1 else ""
+        answers = _named(part[1].removeprefix(_ANSWER) for part in group)
+        during = _named(part[2].removeprefix(_DURING) for part in group)
+        evidence.append(f"{key}{seen}\n  {_ANSWER}{answers}\n  {_DURING}{during}\n{group[0][3]}")
     return evidence
+
+
+def _named(values: Iterable[str]) -> str:
+    distinct = list(dict.fromkeys(values))
+    return "; ".join(distinct[:_NAMED]) + ("; …" if len(distinct) > _NAMED else "")
 
 
 @cache

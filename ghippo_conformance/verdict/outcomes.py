@@ -89,7 +89,7 @@ def failure_message(report: pytest.TestReport) -> str:
     return message.removeprefix("AssertionError: ")
 
 
-def _without_xdist_group(nodeid: str) -> str:
+def without_xdist_group(nodeid: str) -> str:
     """The test's id as a serial run names it. Under --dist loadgroup xdist appends "@<group>" to the id
     of a test marked xdist_group; waivers, baselines and reports name a test the same way however the
     run was spread."""
@@ -115,7 +115,7 @@ class Results:
         # A report xdist makes for a crashed worker has no properties; the test's earlier phases
         # (setup) may still have named its requirement.
         requirement = properties.get("requirement")
-        nodeid = _without_xdist_group(report.nodeid)
+        nodeid = without_xdist_group(report.nodeid)
         result = self.tests.get(nodeid)
         if result is None and requirement is None:
             if report.failed:
