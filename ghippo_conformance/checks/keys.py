@@ -7,6 +7,7 @@ exactly those. Keys the user held before the run are never touched.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +59,11 @@ class KeyLedger:
         exchange = self._api.send("POST", self._profile.paths.create_key, json_body=body, bearer=self._bearer)
         self.adopt(exchange, name)
         return exchange
+
+    def create_at_once(self, *purposes: str) -> list[Exchange]:
+        """One create per purpose, sent side by side: a limit must hold for creates that race."""
+        with ThreadPoolExecutor(max_workers=len(purposes), thread_name_prefix="create") as pool:
+            return list(pool.map(self.create, purposes))
 
     def adopt(self, exchange: Exchange, name: str) -> None:
         """Remember a key an exchange created, so teardown removes it whatever the test did."""
