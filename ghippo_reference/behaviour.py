@@ -174,7 +174,9 @@ class Behaviour:
     pagination_as_strings: bool = False
     page_size_echo_default: bool = False
     created_at_as_number: bool = False
-    users_order: Literal["created", "name-desc"] = "created"
+    # The users list's order: by creation, oldest or newest first (ties by id), by name descending, or none
+    # at all (a query without ORDER BY), a new order for every request.
+    users_order: Literal["created", "newest-first", "name-desc", "none"] = "created"
     can_authorize: bool = True
     search_500_on_quote: bool = False
     defaults_rejected: bool = False
