@@ -138,7 +138,11 @@ class Behaviour:
     challenge_style: Literal["realm", "described", "basic-first"] = "realm"
     echo_token_in_error: bool = False
     malformed_header_status: int = 401
-    error_code_is_http_status: bool = False
+    # What an error body's code says: the gRPC code (16), the HTTP status (401), or the code's name as the
+    # Connect protocol writes it ("unauthenticated").
+    error_code: Literal["grpc", "http-status", "connect-name"] = "grpc"
+    # The error body's fields: grpc-gateway v2's {code, message, details}, or v1's, which adds error (the message).
+    error_body_style: Literal["grpc-gateway-v2", "grpc-gateway-v1"] = "grpc-gateway-v2"
     plain_text_errors: bool = False
     error_message_style: Literal["default", "alternate"] = "default"
     json_content_type: bool = True

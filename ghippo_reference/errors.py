@@ -127,13 +127,17 @@ class ApiError(Exception):
         message = wording.format(**self.params)
         if behaviour.echo_token_in_error and self.presented_token is not None:
             message = f"{message}: {self.presented_token}"
-        code = status if behaviour.error_code_is_http_status else self.reason.code
+        code = {"grpc": self.reason.code, "http-status": status, "connect-name": code_name.replace(" ", "_")}[
+            behaviour.error_code
+        ]
         details = [_error_info(code_name)] if behaviour.error_details else []
         if behaviour.error_debug_info:
             details.append(
                 {"@type": "type.googleapis.com/google.rpc.DebugInfo", "stackEntries": [], "detail": last_write}
             )
         body = {"code": code, "message": message, "details": details}
+        if behaviour.error_body_style == "grpc-gateway-v1":
+            body = {"error": message, **body}
         if behaviour.omit_empty_error_details and not details:
             del body["details"]
         return status, body, headers
