@@ -26,6 +26,9 @@ class Behaviour:
     cycle_limit_days: int = 3650
     cycle_ignored: bool = False
     invalid_cycle_accepted: bool = False
+    # How cycle is read: decimal digits only, as Go's strconv.Atoi reads an integer (a sign, leading zeros),
+    # or as a decimal number (1.5 is a day and a half, 1e3 a thousand days).
+    cycle_read_as: Literal["digits", "go-atoi", "decimal"] = "digits"
     accept_wrong_sk: bool = False
     second_token_refused: bool = False
     # Where the pair exchange is served: the documentation's example path, its text's path, or both.
@@ -209,6 +212,8 @@ class Behaviour:
     # The delete response is the deleted key's record, secret included, instead of {}.
     secret_in_delete_response: bool = False
     deleted_key_works: bool = False
+    # Seconds a deleted key still authenticates: an authentication cache in front of the key store.
+    deleted_key_cached_s: float = 0.0
     expired_key_works: bool = False
     key_list_wrong_types: bool = False
     listed_key_name_length: int | None = None

@@ -236,8 +236,23 @@ def _lifetime_s(cycle: str, behaviour: Behaviour) -> int:
             cycles = int(cycle)
         except ValueError:  # the unchecked conversion fails on non-numeric text
             raise ApiError(SERVER_FAULT) from None
-    elif re.fullmatch(r"[0-9]{1,9}", cycle) and 1 <= int(cycle) <= behaviour.cycle_limit_days:
-        cycles = int(cycle)
     else:
+        cycles = _cycles(cycle, behaviour)
+    return behaviour.default_lifetime_s if behaviour.cycle_ignored else int(cycles * behaviour.cycle_unit_s)
+
+
+# What Behaviour.cycle_read_as accepts as a number, and how it reads it.
+_CYCLE_READERS = {
+    "digits": (re.compile(r"[0-9]{1,9}"), int),
+    "go-atoi": (re.compile(r"[+-]?[0-9]{1,9}"), int),
+    "decimal": (re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"), float),
+}
+
+
+def _cycles(cycle: str, behaviour: Behaviour) -> float:
+    """The number of cycle units asked, from 1 to the limit; a 400 for anything else."""
+    pattern, read = _CYCLE_READERS[behaviour.cycle_read_as]
+    cycles = read(cycle) if pattern.fullmatch(cycle) else 0
+    if not 1 <= cycles <= behaviour.cycle_limit_days:
         raise ApiError(BAD_INTEGER, name="cycle", low=1, high=behaviour.cycle_limit_days)
-    return behaviour.default_lifetime_s if behaviour.cycle_ignored else cycles * behaviour.cycle_unit_s
+    return cycles

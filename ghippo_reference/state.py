@@ -27,6 +27,7 @@ class StoredKey:
     expires_at: int | None
     # Deleted keys stay as tombstones so that variants can keep honouring them.
     deleted: bool = False
+    deleted_at: float = 0.0  # epoch seconds, for a deleted key
 
     def expired(self, now: float) -> bool:
         return self.expires_at is not None and self.expires_at <= now
@@ -87,7 +88,7 @@ class KeyStore:
             key = self._keys.get(key_id)
             if key is None or key.deleted or key.owner_id != owner_id:
                 return False
-            self._keys[key_id] = replace(key, deleted=True)
+            self._keys[key_id] = replace(key, deleted=True, deleted_at=time.time())
             return True
 
     def find(self, key_id: str) -> StoredKey | None:
@@ -160,7 +161,8 @@ class Deployment:
         key = self.keys.find(key_id)
         if key is None:
             return None
-        if key.deleted and not self.behaviour.deleted_key_works:
+        cached = time.time() - key.deleted_at < self.behaviour.deleted_key_cached_s
+        if key.deleted and not (self.behaviour.deleted_key_works or cached):
             return None
         # The host's clock, not now(): keys get their expiry from it (keys.py) and the suite's key
         # checks set expiredAt from the runner's clock, which a moved deployment clock would contradict.
