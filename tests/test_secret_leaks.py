@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from ghippo_conformance.target import leaks
-from ghippo_conformance.target.http import Exchange
+from ghippo_conformance.target.http import Api, Exchange
 from ghippo_conformance.target.leaks import LeakWatch
 from ghippo_conformance.target.redact import Redactor
 from ghippo_reference.behaviour import Behaviour
@@ -241,3 +241,29 @@ def test_a_leak_met_anywhere_fails_the_run(workers, tmp_path):
     assert during.startswith("  during: the session-start check; suites/test_") and "@" not in during, during
     for written in (json.dumps(run.report), summary.read_text(), run.output_tail):
         assert sk not in written
+
+
+# Each of the reference's leaking knobs, met by the watch in the one answer that shows it first.
+@pytest.mark.parametrize(
+    ("overrides", "path", "place"),
+    [
+        ({"user_records_show_keys": "with-secrets"}, USERS, "body field items[0].accessKeys[0].secret"),
+        ({"debug_header": "newest-key-secret"}, USERS, "header x-debug-token"),
+        ({"session_cookie": "readable-with-newest-key-secret"}, USERS, "header set-cookie"),
+        ({"error_debug_info": True}, f"{USERS}?page=-1", "body field details[0].detail"),
+        (
+            {"listed_secret": "base64"},
+            "/apis/ghippo.io/v1alpha1/current-user/accesstokens",
+            "body field items[0].data.token",
+        ),
+    ],
+)
+def test_the_references_leaking_knobs_show_the_sk_where_they_say(overrides, path, place):
+    with start(Behaviour.from_overrides(overrides)) as reference:
+        redactor = Redactor()
+        redactor.add(reference.credentials["sk"], "the SK")
+        api = Api(reference.base_url, redactor)
+        bearer = api.get(TOKEN, params=reference.credentials).json()["token"]
+        exchange = api.get(path, bearer=bearer)
+        api.close()
+    assert [(leak.what, leak.place) for leak in exchange.leaks] == [("the SK", place)]
