@@ -41,6 +41,9 @@ MIN_JUDGED_LENGTH = 16
 # What a failure is recorded under when the run's watch, not a test, saw the leak.
 WATCHED = "the run's answers"
 _SHOWN_VALUE = 200  # characters of the field or header that carries a leak, shown as evidence
+# Characters of a body searched: a leak sits in a record or a debug field, not a mebibyte in, and a
+# hostile deployment's large bodies must not make every answer cost seconds.
+_SEARCHED = 1 << 20
 _KEPT = 500  # leaks held between two reads by the plugin; more of them say nothing new
 _NAMED = 5  # of the answers and tests that showed one leak, those its failure names
 _URLSAFE = str.maketrans("+/", "-_")
@@ -183,8 +186,8 @@ class _Answer:
 
     def __init__(self, exchange: Exchange) -> None:
         self._exchange = exchange
-        body, headers = exchange.text, "\n".join(f"{k}: {v}" for k, v in exchange.headers.multi_items())
-        self._body = exchange.json()
+        body, headers = exchange.text[:_SEARCHED], "\n".join(f"{k}: {v}" for k, v in exchange.headers.multi_items())
+        self._body = exchange.json() if len(exchange.text) <= _SEARCHED else None
         decoded_strings = "\n".join(s for _, s in _strings(self._body)) if "\\" in body else ""
         raw = f"{body}\n{decoded_strings}\n{headers}"
         self._haystack = f"{raw}\n{unquote_plus(raw)}" if "%" in raw else raw
@@ -202,13 +205,13 @@ class _Answer:
         places = [
             *((f"body field {path}", value) for path, value in _strings(self._body)),
             *((f"header {name}", value) for name, value in self._exchange.headers.multi_items()),
-            ("the body", self._exchange.text),
+            ("the body", self._exchange.text[:_SEARCHED]),
         ]
         for decoded in (False, True):
             for place, value in places:
                 if needle in (unquote_plus(value) if decoded else value):
                     return place, value, decoded
-        return "the body", self._exchange.text, False
+        return "the body", self._exchange.text[:_SEARCHED], False
 
 
 def _strings(value: Any) -> Iterator[tuple[str, str]]:
