@@ -34,6 +34,7 @@ from ghippo_conformance.verdict.outcomes import (
     DEPLOYMENT,
     FAILURE_OF_PROPERTY,
     RATE_LIMITED_PROPERTY,
+    SECRET_LEAK_PROPERTY,
     SKIP_KIND_PROPERTY,
     STOPPED_ANSWERING_PROPERTY,
     SUITE,
@@ -41,6 +42,7 @@ from ghippo_conformance.verdict.outcomes import (
     Outcome,
     Pending,
     failure_message,
+    without_xdist_group,
 )
 from ghippo_conformance.verdict.waivers import WaiverError
 
@@ -265,6 +267,8 @@ def _left_out_as(item: pytest.Item) -> tuple[str, str]:
 @pytest.hookimpl(tryfirst=True)  # before any fixture is set up: a test that does not apply sends nothing
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = run_state.of(item.config)
+    if state is not None:
+        state.target.api.leaks.during = without_xdist_group(item.nodeid)  # a leak is reported with its test
     if state is not None and state.is_worker:
         item.stash[_PACED_AT_START] = state.target.api.paced_s
     reason = item.stash.get(_NOT_APPLICABLE, None)
@@ -285,6 +289,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         stopped = (STOPPED_ANSWERING_PROPERTY, state.target.api.stopped_answering_at)
         test_report.user_properties = [*test_report.user_properties, stopped]
     if state is not None:
+        leaks = [(SECRET_LEAK_PROPERTY, leak.report()) for leak in state.target.api.leaks.take()]
+        test_report.user_properties = [*test_report.user_properties, *leaks]
         # Redacted, and inert: a failure may quote a value the deployment sent (a decoded JSON string
         # may hold any control character), and pytest prints and writes it as it stands. Only the
         # curl lines this run rendered are offered for replay, never one a deployment wrote.

@@ -14,7 +14,7 @@ import pytest
 from ghippo_conformance.checks.keys import KeysUnreadable
 from ghippo_conformance.reports import json_report, junit, markdown
 from ghippo_conformance.run_state import RunState
-from ghippo_conformance.target import safety
+from ghippo_conformance.target import leaks, safety
 from ghippo_conformance.target.http import RateLimited, StoppedAnswering
 from ghippo_conformance.target.preflight import PreflightError
 from ghippo_conformance.target.profile import Section
@@ -27,6 +27,8 @@ from ghippo_conformance.verdict.outcomes import Results, Verdict
 
 # The requirement a delete that deletes nothing breaks, wherever the run sees one.
 KEY_REVOKE = "KEY-REVOKE"
+# The requirement a secret in an answer not given it breaks, whichever request drew the answer.
+NO_SECRET_LEAK = "API-NO-SECRET-LEAK"
 # The run did not run its tests to the end and no failure decides it: not a pass, not a fail.
 INCOMPLETE = 15
 # The deployment stopped answering mid-run: its failures are mostly the requests it left unanswered,
@@ -43,7 +45,11 @@ _KEPT_STATUSES = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR)
 
 
 def finish(session: pytest.Session, state: RunState) -> None:
+    state.target.api.leaks.during = "the end of the run"
     aftermath = dataclasses.replace(_aftermath(session, state), stopped_answering=bool(_stopped_answering_at(state)))
+    unreported = [leak.report() for leak in state.target.api.leaks.take()]  # this process's, met outside any test
+    for evidence in leaks.failures([*unreported, *state.results.secret_leaks]):
+        state.results.fail(NO_SECRET_LEAK, leaks.WATCHED, evidence)
     conclusion = gate.conclude(
         state.results, state.catalogue, state.gate_inputs, today=datetime.now(UTC).date(), aftermath=aftermath
     )

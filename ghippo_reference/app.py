@@ -5,7 +5,10 @@ the shape of every response (extra fields, field order, content type) live in on
 """
 
 import asyncio
+import base64
 import json
+import secrets
+import uuid
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
@@ -62,6 +65,7 @@ def build_app(deployment: Deployment, latency_s: float = 0.0) -> Starlette:
         middleware=[
             Middleware(_CountThenDelay, deployment=deployment, latency_s=latency_s),
             Middleware(_RoutedAsBehaviourSays, behaviour=deployment.behaviour),
+            *([Middleware(_ExtraHeaders, deployment=deployment)] if _adds_headers(deployment.behaviour) else []),
             *_transport_middleware(deployment.behaviour),
             *([Middleware(_FormBodyRead)] if deployment.behaviour.token_from_form else []),
         ],
@@ -123,9 +127,11 @@ def _reversed(value):
 
 
 async def _error_response(request: Request, error: ApiError) -> Response:
-    behaviour = request.app.state.deployment.behaviour
-    status, body, headers = error.response_parts(behaviour)
-    return _render(body, behaviour, status, headers)
+    deployment = request.app.state.deployment
+    newest = deployment.keys.newest()
+    last_write = f"stored access key {newest.id} with secret {newest.secret}" if newest else ""
+    status, body, headers = error.response_parts(deployment.behaviour, last_write)
+    return _render(body, deployment.behaviour, status, headers)
 
 
 async def _no_route(request: Request, error: HTTPException) -> Response:
@@ -191,6 +197,45 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
 
 def _form_fields(body: bytes) -> dict[str, str]:
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _adds_headers(behaviour: Behaviour) -> bool:
+    return behaviour.debug_header != "none" or behaviour.answer_cookie != "none"
+
+
+class _ExtraHeaders:
+    """Adds to every answer the header Behaviour.debug_header names and the cookie Behaviour.answer_cookie
+    names; the secret some of them disclose is that of the newest key the deployment made."""
+
+    def __init__(self, app: ASGIApp, deployment: Deployment):
+        self.app = app
+        self.deployment = deployment
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_extras(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self._extras()]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_extras if scope["type"] == "http" else send)
+
+    def _extras(self) -> list[tuple[bytes, bytes]]:
+        behaviour, newest = self.deployment.behaviour, self.deployment.keys.newest()
+        extras = []
+        if behaviour.debug_header == "request-id":
+            extras.append((b"x-request-id", str(uuid.uuid4()).encode()))
+        if behaviour.debug_header == "newest-key-secret" and newest:
+            extras.append((b"x-debug-token", newest.secret.encode()))
+        if behaviour.answer_cookie == "random-id":
+            extras.append((b"set-cookie", f"ghippo_session={secrets.token_hex(16)}; Path=/; HttpOnly".encode()))
+        if behaviour.answer_cookie == "readable-with-newest-key-secret" and newest:
+            session = json.dumps({"keyId": newest.id, "secret": newest.secret}, separators=(",", ":")).encode()
+            readable = base64.urlsafe_b64encode(session).rstrip(b"=").decode()
+            # Flask's cookie: payload.timestamp.signature, signed but readable by anyone who holds it.
+            extras.append(
+                (b"set-cookie", f"session={readable}.Z2hpcA.{secrets.token_urlsafe(20)}; Path=/; HttpOnly".encode())
+            )
+        return extras
 
 
 class _FormBodyRead:

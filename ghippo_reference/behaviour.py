@@ -26,6 +26,9 @@ class Behaviour:
     cycle_limit_days: int = 3650
     cycle_ignored: bool = False
     invalid_cycle_accepted: bool = False
+    # How cycle is read: decimal digits only, as Go's strconv.Atoi reads an integer (a sign, leading zeros),
+    # or as a decimal number (1.5 is a day and a half, 1e3 a thousand days).
+    cycle_read_as: Literal["digits", "go-atoi", "decimal"] = "digits"
     accept_wrong_sk: bool = False
     second_token_refused: bool = False
     # Where the pair exchange is served: the documentation's example path, its text's path, or both.
@@ -62,8 +65,12 @@ class Behaviour:
     unchecked_algs_trusted: bool = False
     # An ES* signature with R = S = 0 verifies for any key (CVE-2022-21449, "psychic signatures").
     psychic_signatures: bool = False
-    # Where a kid leads: the key set, a file whose content is an HMAC key, or an SQL lookup built from it.
-    kid_key_source: Literal["key-set", "file-path", "sql-lookup"] = "key-set"
+    # Where a kid leads: the key set, the key set after a rotation (the previous signing key still listed,
+    # the kid choosing between them), a file whose content is the key, or an SQL lookup built from it.
+    kid_key_source: Literal["key-set", "rotated-key-set", "file-path", "sql-lookup"] = "key-set"
+    # What a key found through a file or an SQL lookup is taken as: an HMAC secret for HS* tokens, or, in a
+    # deployment pinned to RS256 (HS* refused), a PEM public key for RS256 tokens.
+    kid_lookup_key: Literal["hmac-secret", "rs256-public-key"] = "hmac-secret"
     # HS256, HS384 and HS512 are checked with any encoding of the public key as the secret (PEM, DER, OpenSSH, JWK).
     accept_hmac_public_key_forms: bool = False
     # An HS* token keyed with the empty string is accepted: a secret left blank in the configuration.
@@ -206,7 +213,11 @@ class Behaviour:
     challenge_style: Literal["realm", "described", "basic-first"] = "realm"
     echo_token_in_error: bool = False
     malformed_header_status: int = 401
-    error_code_is_http_status: bool = False
+    # What an error body's code says: the gRPC code (16), the HTTP status (401), or the code's name as the
+    # Connect protocol writes it ("unauthenticated").
+    error_code: Literal["grpc", "http-status", "connect-name"] = "grpc"
+    # The error body's fields: grpc-gateway v2's {code, message, details}, or v1's, which adds error (the message).
+    error_body_style: Literal["grpc-gateway-v2", "grpc-gateway-v1"] = "grpc-gateway-v2"
     plain_text_errors: bool = False
     error_message_style: Literal["default", "alternate"] = "default"
     json_content_type: bool = True
@@ -242,7 +253,9 @@ class Behaviour:
     pagination_as_strings: bool = False
     page_size_echo_default: bool = False
     created_at_as_number: bool = False
-    users_order: Literal["created", "name-desc"] = "created"
+    # The users list's order: by creation, oldest or newest first (ties by id), by name descending, or none
+    # at all (a query without ORDER BY), a new order for every request.
+    users_order: Literal["created", "newest-first", "name-desc", "none"] = "created"
     can_authorize: bool = True
     search_500_on_quote: bool = False
     defaults_rejected: bool = False
@@ -261,11 +274,18 @@ class Behaviour:
     key_time_style: Literal["epoch", "rfc3339-offset"] = "epoch"
     # Over the key limit: FAILED_PRECONDITION (400), or RESOURCE_EXHAUSTED, which grpc-gateway sends as 429.
     key_limit_refusal: Literal["failed-precondition", "resource-exhausted"] = "failed-precondition"
+    # How a create holds to the limit: counting and inserting at once, the same taking a while (a slow
+    # store), or counting, then inserting later without counting again: two creates at once both pass.
+    key_create: Literal["atomic", "slow-atomic", "counted-then-inserted"] = "atomic"
     release_slot_on_delete: bool = True
-    secret_in_list: bool = False
+    # What the key list shows of each key's secret: nothing, the secret, the secret base64-encoded (as a
+    # Kubernetes Secret holds its data), or its last four characters (a hint to tell keys apart).
+    listed_secret: Literal["nothing", "whole", "base64", "last-four"] = "nothing"
     # The delete response is the deleted key's record, secret included, instead of {}.
     secret_in_delete_response: bool = False
     deleted_key_works: bool = False
+    # Seconds a deleted key still authenticates: an authentication cache in front of the key store.
+    deleted_key_cached_s: float = 0.0
     expired_key_works: bool = False
     key_list_wrong_types: bool = False
     listed_key_name_length: int | None = None
@@ -304,6 +324,23 @@ class Behaviour:
     # requests on it that carry none as that user, as NTLM and Negotiate authenticate connections (RFC 9110
     # section 16.4.2: inherently flawed): behind a gateway that shares backend connections, users swap identities.
     connection_remembers_user: bool = False
+
+    # Secrets and deletes.
+    # What a user's record (the users list's and current-user) carries beyond the spec's fields: nothing,
+    # the ids and names of the user's keys (no secret), or the keys with their secrets (a row serialised whole).
+    user_records_show_keys: Literal["no", "ids", "with-secrets"] = "no"
+    # current-user also carries the bearer the deployment last issued to the user (a users table with a token column).
+    current_user_shows_last_token: bool = False
+    # A header on every answer: none, a random X-Request-Id, or X-Debug-Token holding the secret of the newest
+    # key the deployment made (a debug build showing its last write).
+    debug_header: Literal["none", "request-id", "newest-key-secret"] = "none"
+    # A cookie set on every answer, whatever the request: none, a random session id, or a readable session
+    # (base64url JSON, as Flask signs but does not encrypt one) holding the newest key's id and secret.
+    answer_cookie: Literal["none", "random-id", "readable-with-newest-key-secret"] = "none"
+    # Error bodies carry a google.rpc.DebugInfo whose detail names the newest key and its secret.
+    error_debug_info: bool = False
+    # A delete answers 200 for the named key but removes the user's newest key instead.
+    delete_removes_newest: bool = False
 
     def __post_init__(self) -> None:
         for name, expected in typing.get_type_hints(type(self)).items():

@@ -115,8 +115,9 @@ class ApiError(Exception):
         self.presented_token = presented_token
         self.params = params
 
-    def response_parts(self, behaviour: Behaviour) -> tuple[int, dict | str, dict[str, str]]:
-        """The HTTP status, the body (a str when errors are plain text) and the extra headers."""
+    def response_parts(self, behaviour: Behaviour, last_write: str = "") -> tuple[int, dict | str, dict[str, str]]:
+        """The HTTP status, the body (a str when errors are plain text) and the extra headers;
+        `last_write` is what a debug build tells of its last write (error_debug_info)."""
         mapped_status, code_name = _HTTP_STATUS[self.reason.code]
         unauthenticated = self.reason.code == UNAUTHENTICATED
         status = self.status or (behaviour.unauthenticated_status if unauthenticated else mapped_status)
@@ -128,9 +129,17 @@ class ApiError(Exception):
         message = wording.format(**self.params)
         if behaviour.echo_token_in_error and self.presented_token is not None:
             message = f"{message}: {self.presented_token}"
-        code = status if behaviour.error_code_is_http_status else self.reason.code
+        code = {"grpc": self.reason.code, "http-status": status, "connect-name": code_name.replace(" ", "_")}[
+            behaviour.error_code
+        ]
         details = [_error_info(code_name)] if behaviour.error_details else []
+        if behaviour.error_debug_info:
+            details.append(
+                {"@type": "type.googleapis.com/google.rpc.DebugInfo", "stackEntries": [], "detail": last_write}
+            )
         body = {"code": code, "message": message, "details": details}
+        if behaviour.error_body_style == "grpc-gateway-v1":
+            body = {"error": message, **body}
         if behaviour.omit_empty_error_details and not details:
             del body["details"]
         return status, body, headers

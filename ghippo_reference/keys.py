@@ -4,6 +4,8 @@ In the "aksk" flow a key is a pair: AK = the key's id, SK = an opaque secret sho
 "access-key" flow the secret shown once is itself the bearer: a token whose jti is the key's id.
 """
 
+import asyncio
+import base64
 import re
 import uuid
 from dataclasses import replace
@@ -46,21 +48,30 @@ _KEY_LIMIT_REFUSALS = {
 }
 # The zone key times are written in under key_time_style "rfc3339-offset" (China Standard Time).
 _LISTED_ZONE = timezone(timedelta(hours=8))
+# How long a create takes under key_create "slow-atomic" and "counted-then-inserted".
+_SLOW_CREATE_S = 0.05
 
 
-def create_key(deployment: Deployment, owner: User, name: str, expired_at: str) -> dict:
-    """The one way keys are made, by the API and by `RunningReference.add_key` alike."""
+def create_key(deployment: Deployment, owner: User, name: str, expired_at: str, *, counted: bool = False) -> dict:
+    """The one way keys are made, by the API and by `RunningReference.add_key` alike; `counted`: the
+    caller found room for the key already, and it is inserted without counting again."""
     if not name.strip():
         raise ApiError(MISSING_PARAMETER, name="name")
     now_s = deployment.now()
     now = int(now_s)
-    expires_at = _expiry(expired_at, now, deployment.behaviour)
-    make_secret = partial(_new_secret, deployment.behaviour, owner, now, expires_at)
-    key = deployment.keys.create(owner.id, name, int(now_s * 1000), expires_at, make_secret)
+    behaviour = deployment.behaviour
+    expires_at = _expiry(expired_at, now, behaviour)
+    make_secret = partial(_new_secret, behaviour, owner, now, expires_at)
+    key = deployment.keys.create(owner.id, name, int(now_s * 1000), expires_at, make_secret, enforce_limit=not counted)
     if key is None:
-        behaviour = deployment.behaviour
-        raise ApiError(_KEY_LIMIT_REFUSALS[behaviour.key_limit_refusal], limit=behaviour.key_limit)
+        raise _over_limit(behaviour)
+    if behaviour.flow == "access-key":
+        deployment.note_bearer_issued(owner.id, key.secret)
     return {"id": key.id, "token": key.secret}
+
+
+def _over_limit(behaviour: Behaviour) -> ApiError:
+    return ApiError(_KEY_LIMIT_REFUSALS[behaviour.key_limit_refusal], limit=behaviour.key_limit)
 
 
 def _expiry(expired_at: str, now: int, behaviour: Behaviour) -> int | None:
@@ -107,7 +118,16 @@ async def create_access_key(request: Request, deployment: Deployment) -> dict:
         raise ApiError(BAD_BODY) from None
     if not isinstance(body, dict) or not all(isinstance(body.get(field, ""), str) for field in ("name", "expiredAt")):
         raise ApiError(BAD_BODY)
-    return create_key(deployment, owner, body.get("name", ""), body.get("expiredAt", ""))
+    name, expired_at = body.get("name", ""), body.get("expiredAt", "")
+    if deployment.behaviour.key_create == "counted-then-inserted":
+        # The count and the insert are two steps with a wait between: a create sent meanwhile counts too.
+        if not deployment.keys.has_room(owner.id):
+            raise _over_limit(deployment.behaviour)
+        await asyncio.sleep(_SLOW_CREATE_S)
+        return create_key(deployment, owner, name, expired_at, counted=True)
+    if deployment.behaviour.key_create == "slow-atomic":
+        await asyncio.sleep(_SLOW_CREATE_S)
+    return create_key(deployment, owner, name, expired_at)
 
 
 async def list_access_keys(request: Request, deployment: Deployment) -> dict:
@@ -126,9 +146,17 @@ def _key_view(key: StoredKey, behaviour: Behaviour) -> dict:
     }
     if behaviour.key_list_wrong_types:
         view["createdAt"] = key.created_ms
-    if behaviour.secret_in_list:
-        view["token"] = key.secret
+    if behaviour.listed_secret != "nothing":
+        view |= _LISTED_SECRETS[behaviour.listed_secret](key.secret)
     return view
+
+
+# What the key list adds to each key by Behaviour.listed_secret.
+_LISTED_SECRETS = {
+    "whole": lambda secret: {"token": secret},
+    "base64": lambda secret: {"data": {"token": base64.b64encode(secret.encode()).decode()}},
+    "last-four": lambda secret: {"tokenHint": f"…{secret[-4:]}"},
+}
 
 
 def _key_times(key: StoredKey, behaviour: Behaviour) -> dict[str, str]:
@@ -163,6 +191,8 @@ async def delete_access_key(request: Request, deployment: Deployment) -> dict:
         return {}
     if deployment.behaviour.delete_removes_oldest:
         key_id = deployment.keys.live_keys(owner.id)[0].id
+    if deployment.behaviour.delete_removes_newest:
+        key_id = deployment.keys.live_keys(owner.id)[-1].id
     deployment.keys.delete(owner.id, key_id)
     if deployment.behaviour.secret_in_delete_response:
         return {**_key_view(key, deployment.behaviour), "token": key.secret}
@@ -189,6 +219,7 @@ async def exchange_key_pair(request: Request, deployment: Deployment) -> dict:
     token = issue_token(
         behaviour, user_id=owner.id, username=owner.name, jti=jti, issued_at=now, expires_at=now + lifetime_s
     )
+    deployment.note_bearer_issued(owner.id, token)
     return {behaviour.token_response_field: token}
 
 
@@ -209,8 +240,23 @@ def _lifetime_s(cycle: str, behaviour: Behaviour) -> int:
             cycles = int(cycle)
         except ValueError:  # the unchecked conversion fails on non-numeric text
             raise ApiError(SERVER_FAULT) from None
-    elif re.fullmatch(r"[0-9]{1,9}", cycle) and 1 <= int(cycle) <= behaviour.cycle_limit_days:
-        cycles = int(cycle)
     else:
+        cycles = _cycles(cycle, behaviour)
+    return behaviour.default_lifetime_s if behaviour.cycle_ignored else int(cycles * behaviour.cycle_unit_s)
+
+
+# What Behaviour.cycle_read_as accepts as a number, and how it reads it.
+_CYCLE_READERS = {
+    "digits": (re.compile(r"[0-9]{1,9}"), int),
+    "go-atoi": (re.compile(r"[+-]?[0-9]{1,9}"), int),
+    "decimal": (re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"), float),
+}
+
+
+def _cycles(cycle: str, behaviour: Behaviour) -> float:
+    """The number of cycle units asked, from 1 to the limit; a 400 for anything else."""
+    pattern, read = _CYCLE_READERS[behaviour.cycle_read_as]
+    cycles = read(cycle) if pattern.fullmatch(cycle) else 0
+    if not 1 <= cycles <= behaviour.cycle_limit_days:
         raise ApiError(BAD_INTEGER, name="cycle", low=1, high=behaviour.cycle_limit_days)
-    return behaviour.default_lifetime_s if behaviour.cycle_ignored else cycles * behaviour.cycle_unit_s
+    return cycles

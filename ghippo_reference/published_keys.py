@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 from jwt.algorithms import RSAAlgorithm
 
 from ghippo_reference.behaviour import Behaviour
-from ghippo_reference.signing import base64url, public_jwk, signing_key, signing_kid
+from ghippo_reference.signing import base64url, previous_key, public_jwk, signing_key, signing_kid
 
 # An ML-DSA-44 public key is 1312 octets (FIPS 204 table 2); the key set lists one under the "AKP" key type.
 _ML_DSA_44_PUBLIC_OCTETS = 1312
@@ -159,6 +159,8 @@ def key_set(behaviour: Behaviour) -> Body:
     """The certs answer: the public signing key and the keys listed beside it, shaped by published_key_set."""
     signing = {**signing_key().jwk, "kid": signing_kid(behaviour)}
     keys: Keys = [_encryption_jwk(), signing] if behaviour.encryption_key_listed else [signing]
+    if behaviour.kid_key_source == "rotated-key-set":
+        keys.insert(0, previous_key()[1])
     if behaviour.ec_key_listed:
         keys.append(_ec_jwk())
     return _SHAPES[behaviour.published_key_set](keys, signing)

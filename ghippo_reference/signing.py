@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import jwt
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jwt.algorithms import RSAAlgorithm
@@ -72,6 +72,23 @@ def signing_kid(behaviour: Behaviour) -> str:
     return thumbprint if behaviour.kid_style == "thumbprint" else str(uuid.uuid5(uuid.NAMESPACE_URL, thumbprint))
 
 
+@functools.cache
+def previous_key() -> tuple[rsa.RSAPublicKey, dict]:
+    """The signing key before the last rotation (kid_key_source "rotated-key-set"), listed but signing
+    nothing any more: its public key and JWK."""
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return private_key.public_key(), public_jwk(private_key, "RS256", "sig")
+
+
+def _verification_keys(behaviour: Behaviour) -> dict:
+    """The public keys the verifier knows, by kid."""
+    keys = {signing_kid(behaviour): signing_key().private_key.public_key()}
+    if behaviour.kid_key_source == "rotated-key-set":
+        previous, jwk = previous_key()
+        keys[jwk["kid"]] = previous
+    return keys
+
+
 def issue_token(behaviour: Behaviour, *, user_id: str, username: str, jti: str, issued_at: int, expires_at: int) -> str:
     offset = behaviour.iat_offset_s + (0.25 if behaviour.fractional_numeric_dates else 0)
     claims = {
@@ -112,10 +129,10 @@ def read_token(token: str, behaviour: Behaviour, *, check_expiry: bool) -> dict:
         expected = {"issuer": behaviour.issuer, "audience": AUDIENCE if behaviour.extra_token_claims else None}
         if _signature_trusted_anyway(token, header, behaviour):
             return jwt.decode(token, options={"verify_signature": False, **claim_checks}, **expected)
-        # A token without kid can only be checked against the one key there is.
-        if header.get("kid", signing_kid(behaviour)) != signing_kid(behaviour):
+        # A token without kid can only be checked against the key that signs now.
+        public_key = _verification_keys(behaviour).get(header.get("kid", signing_kid(behaviour)))
+        if public_key is None:
             raise InvalidToken("signed by an unknown key")
-        public_key = signing_key().private_key.public_key()
         return jwt.decode(token, public_key, algorithms=["RS256"], options=claim_checks, **expected)
     except jwt.InvalidTokenError as error:
         raise InvalidToken(str(error)) from error
@@ -171,6 +188,9 @@ def _falls_for_forgery(token: str, header: dict, behaviour: Behaviour) -> bool:
         )
     if alg == "RS256" and behaviour.rs256_blank_signature_trusted and not encoded_signature:
         return True
+    if alg == "RS256" and behaviour.kid_lookup_key == "rs256-public-key" and isinstance(header.get("kid"), str):
+        found = (_pem_public_key(text) for text in _kid_lookup(header["kid"], behaviour))
+        return any(_verifies(alg, signing_input, signature, key) for key in found if key is not None)
     return alg == "RS256" and behaviour.lax_rsa_signature and _verifies_modulo_n(signing_input, signature)
 
 
@@ -214,11 +234,25 @@ def _hmac_secrets(alg: str, header: dict, behaviour: Behaviour) -> list[bytes]:
     secrets += [b""] if behaviour.accept_empty_hmac_secret else []
     secrets += [b"secret"] if behaviour.accept_common_hmac_secret else []
     kid = header.get("kid")
-    if isinstance(kid, str) and behaviour.kid_key_source == "file-path":
-        secrets += _key_file(kid)
-    if isinstance(kid, str) and behaviour.kid_key_source == "sql-lookup":
-        secrets += [selected.encode() for selected in _SQL_SELECTED.findall(kid)]
+    if isinstance(kid, str) and behaviour.kid_lookup_key == "hmac-secret":
+        secrets += _kid_lookup(kid, behaviour)
     return secrets
+
+
+def _kid_lookup(kid: str, behaviour: Behaviour) -> list[bytes]:
+    """What a careless lookup finds for a kid (kid_key_source "file-path" or "sql-lookup")."""
+    if behaviour.kid_key_source == "file-path":
+        return _key_file(kid)
+    if behaviour.kid_key_source == "sql-lookup":
+        return [selected.encode() for selected in _SQL_SELECTED.findall(kid)]
+    return []
+
+
+def _pem_public_key(text: bytes):
+    try:
+        return serialization.load_pem_public_key(text)
+    except (ValueError, UnsupportedAlgorithm):
+        return None
 
 
 def _key_file(kid: str) -> list[bytes]:

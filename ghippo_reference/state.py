@@ -29,6 +29,7 @@ class StoredKey:
     expires_at: int | None
     # Deleted keys stay as tombstones so that variants can keep honouring them.
     deleted: bool = False
+    deleted_at: float = 0.0  # epoch seconds, for a deleted key
 
     def expired(self, now: float) -> bool:
         return self.expires_at is not None and self.expires_at <= now
@@ -45,19 +46,40 @@ class KeyStore:
         self._lock = threading.Lock()
 
     def create(
-        self, owner_id: str, name: str, created_ms: int, expires_at: int | None, make_secret: Callable[[str], str]
+        self,
+        owner_id: str,
+        name: str,
+        created_ms: int,
+        expires_at: int | None,
+        make_secret: Callable[[str], str],
+        *,
+        enforce_limit: bool = True,
     ) -> StoredKey | None:
-        """A new key whose secret is `make_secret(key_id)`; None when the owner is at the limit."""
+        """A new key whose secret is `make_secret(key_id)`; None when the owner is at the limit (unless
+        the caller counted before and `enforce_limit` is off)."""
         with self._lock:
-            held = [key for key in self._keys.values() if key.owner_id == owner_id]
-            if not self._tombstones_hold_slots:
-                held = [key for key in held if not key.deleted]
-            if self._limit is not None and len(held) >= self._limit:
+            if enforce_limit and not self._has_room(owner_id):
                 return None
             key_id = str(next(self._numbers)) if self._numbers else str(uuid.uuid4())
             key = StoredKey(key_id, owner_id, name, make_secret(key_id), created_ms, expires_at)
             self._keys[key_id] = key
             return key
+
+    def has_room(self, owner_id: str) -> bool:
+        """Whether the owner may hold one more key now."""
+        with self._lock:
+            return self._has_room(owner_id)
+
+    def _has_room(self, owner_id: str) -> bool:
+        held = [key for key in self._keys.values() if key.owner_id == owner_id]
+        if not self._tombstones_hold_slots:
+            held = [key for key in held if not key.deleted]
+        return self._limit is None or len(held) < self._limit
+
+    def newest(self) -> StoredKey | None:
+        """The last key made on the deployment, deleted or not."""
+        with self._lock:
+            return next(reversed(self._keys.values()), None)
 
     def live_keys(self, owner_id: str) -> list[StoredKey]:
         with self._lock:
@@ -69,7 +91,7 @@ class KeyStore:
             key = self._keys.get(key_id)
             if key is None or key.deleted or key.owner_id != owner_id:
                 return False
-            self._keys[key_id] = replace(key, deleted=True)
+            self._keys[key_id] = replace(key, deleted=True, deleted_at=time.time())
             return True
 
     def find(self, key_id: str) -> StoredKey | None:
@@ -95,6 +117,8 @@ class Deployment:
     _requests: int = field(init=False, default=0)
     # The jti of the first token issued for each AK/SK pair, by the pair's AK.
     _first_tokens: dict[str, str] = field(init=False, default_factory=dict)
+    # The last bearer issued to each user (a token of the pair exchange, or an access key), by user id.
+    _last_bearers: dict[str, str] = field(init=False, default_factory=dict)
     # Seconds the deployment's clock runs ahead of the host's (negative: behind): Behaviour.clock_offset_s
     # when it starts; a self-test moves it while the deployment runs, to let days pass between two runs.
     _clock_offset_s: float = field(init=False, default=0.0)
@@ -147,6 +171,14 @@ class Deployment:
         with self._lock:
             return self._first_tokens.setdefault(key_id, jti) == jti
 
+    def note_bearer_issued(self, user_id: str, bearer: str) -> None:
+        with self._lock:
+            self._last_bearers[user_id] = bearer
+
+    def last_bearer_issued(self, user_id: str) -> str:
+        with self._lock:
+            return self._last_bearers.get(user_id, "")
+
     def is_first_token(self, jti: str) -> bool:
         with self._lock:
             return jti in self._first_tokens.values()
@@ -156,7 +188,8 @@ class Deployment:
         key = self.keys.find(key_id)
         if key is None:
             return None
-        if key.deleted and not self.behaviour.deleted_key_works:
+        cached = time.time() - key.deleted_at < self.behaviour.deleted_key_cached_s
+        if key.deleted and not (self.behaviour.deleted_key_works or cached):
             return None
         if key.expired(self.expiry_now()) and not self.behaviour.expired_key_works:
             return None

@@ -85,8 +85,10 @@ def seeded_population(user_count: int = Behaviour.user_count) -> Population:
         # One user in ten shares its creation time with the previous one, so the id tie-break matters.
         created_ms += 0 if rng.random() < 0.1 else rng.randint(60_000, 86_400_000)
         users.append(_seeded_user(rng, index, created_ms))
+    by_creation = tuple(sorted(users, key=lambda user: (user.created_ms, user.id)))
     ordered = {
-        "created": tuple(sorted(users, key=lambda user: (user.created_ms, user.id))),
+        "created": by_creation,
+        "newest-first": by_creation[::-1],
         "name-desc": tuple(sorted(users, key=lambda user: user.name, reverse=True)),
     }
     return Population(admin, {user.id: user for user in users}, {user.name: user for user in users}, ordered)
@@ -141,7 +143,7 @@ async def list_users(request: Request, deployment: Deployment) -> dict:
     authenticate(request, deployment)
     behaviour = deployment.behaviour
     page, page_size = _paging(request.query_params, behaviour)
-    ordered = deployment.users.ordered[behaviour.users_order]
+    ordered = _ordered(deployment)
     matches = _matching(ordered, request.query_params.get("search", ""), behaviour)
     if behaviour.beyond_last_page_error and page > 1 and (page - 1) * page_size >= len(matches):
         raise ApiError(PAGE_NOT_FOUND, page=page)
@@ -150,8 +152,22 @@ async def list_users(request: Request, deployment: Deployment) -> dict:
     pagination = {"page": page, "pageSize": echoed_size, "total": total}
     if behaviour.pagination_as_strings:
         pagination = {name: str(value) for name, value in pagination.items()}
-    items = [user_view(user, behaviour) for user in _page_of(matches, page, page_size, behaviour)]
+    items = [
+        user_view(user, behaviour) | _keys_shown(user, deployment)
+        for user in _page_of(matches, page, page_size, behaviour)
+    ]
     return {"items": items, "pagination": pagination}
+
+
+def _ordered(deployment: Deployment) -> tuple[User, ...]:
+    """The users in the list's order (Behaviour.users_order); without one, as a table scan happens to
+    return them, a new order for every request."""
+    order = deployment.behaviour.users_order
+    if order != "none":
+        return deployment.users.ordered[order]
+    scanned = list(deployment.users.ordered["created"])
+    random.Random(deployment.request_count).shuffle(scanned)
+    return tuple(scanned)
 
 
 def _paging(query: QueryParams, behaviour: Behaviour) -> tuple[int, int]:
@@ -246,4 +262,22 @@ async def current_user(request: Request, deployment: Deployment) -> dict:
         "mainAccountWorkspace": 0 if behaviour.workspace_as_number else "0",
         "inviteUrl": "",
         "inviteCode": "",
+        **_keys_shown(user, deployment),
+        **(
+            {"token": deployment.last_bearer_issued(user.id)}
+            if deployment.behaviour.current_user_shows_last_token
+            else {}
+        ),
+    }
+
+
+def _keys_shown(user: User, deployment: Deployment) -> dict:
+    """The user's keys as a record shows them beyond the spec's fields (Behaviour.user_records_show_keys)."""
+    shown = deployment.behaviour.user_records_show_keys
+    if shown == "no":
+        return {}
+    keys = deployment.keys.live_keys(user.id)
+    with_secrets = shown == "with-secrets"
+    return {
+        "accessKeys": [{"id": k.id, "name": k.name, **({"secret": k.secret} if with_secrets else {})} for k in keys]
     }

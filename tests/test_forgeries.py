@@ -8,6 +8,7 @@ import hmac
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ghippo_conformance.checks import attacks, batch, cases, forgeries, paths, schemas, tokens
@@ -110,6 +111,43 @@ def test_kid_absent_is_left_out_and_a_long_kid_is_repeated():
     assert "kid" not in tokens.header(absent)
     [(_, long)] = forgeries.forge({"recipe": "signed", "alg": "RS256", "kid": "A", "kid_repeat": 50}, BEARER, JWKS)
     assert tokens.header(long)["kid"] == "A" * 50
+
+
+def test_an_rs256_sql_kid_selects_the_public_key_of_the_key_that_signed_it():
+    spec = {"recipe": "signed", "alg": "RS256", "kid": f"x' UNION SELECT '{forgeries.ATTACKER_PUBLIC_PEM}' --"}
+    [(label, token)] = forgeries.forge(spec, BEARER, JWKS)
+    selected = tokens.header(token)["kid"].split("'")[2]
+    public_key = serialization.load_pem_public_key(selected.encode())
+    assert jwt.decode(token, public_key, algorithms=["RS256"])["sub"] == "u-1"
+    assert forgeries.ATTACKER_PUBLIC_PEM in label and "BEGIN PUBLIC KEY" not in label
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status"),
+    [
+        pytest.param({"kid_key_source": "sql-lookup", "kid_lookup_key": "rs256-public-key"}, 200, id="pasted-into-sql"),
+        pytest.param({"kid_key_source": "sql-lookup"}, 401, id="sql-lookup-of-hmac-secrets-only"),
+        pytest.param({"kid_key_source": "rotated-key-set"}, 401, id="rotated-key-set"),
+    ],
+)
+def test_a_deployment_pinned_to_rs256_falls_for_the_sql_kid_only_when_it_pastes_it(overrides, status):
+    profile = profiles.load("dce5-aksk")
+    [case] = [case for case in cases.load("kid-injection") if case["id"] == "sql-union-rs256"]
+    with start(Behaviour.from_overrides(overrides)) as reference, httpx.Client() as client:
+        bearer = client.get(reference.base_url + profile.paths.token, params=reference.credentials).json()["token"]
+        [(_, token)] = forgeries.forge(case["forge"], bearer, None)
+        answer = client.get(reference.base_url + profile.paths.users, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == status
+
+
+def test_a_rotated_key_set_lists_the_previous_key_and_still_verifies_its_tokens():
+    profile = profiles.load("dce5-aksk")
+    with start(Behaviour(kid_key_source="rotated-key-set")) as reference, httpx.Client() as client:
+        bearer = client.get(reference.base_url + profile.paths.token, params=reference.credentials).json()["token"]
+        listed = client.get(reference.base_url + profile.paths.certs).json()["keys"]
+        assert len(listed) == 2 and listed[1]["kid"] == tokens.header(bearer)["kid"]
+        answer = client.get(reference.base_url + profile.paths.users, headers={"Authorization": f"Bearer {bearer}"})
+        assert answer.status_code == 200
 
 
 def test_rsa_edges_cannot_be_forged_without_an_rsa_key():

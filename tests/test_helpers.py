@@ -11,6 +11,7 @@ from _pytest._io.saferepr import saferepr
 from ghippo_conformance.checks.challenges import bearer_challenge_params, offers_bearer
 from ghippo_conformance.checks.expect import statuses_in_words
 from ghippo_conformance.checks.pages import walk
+from ghippo_conformance.checks.secrets import near_miss
 from ghippo_conformance.checks.waiting import until_it_holds
 from ghippo_conformance.target import profile as profiles
 from ghippo_conformance.target.http import Exchange
@@ -232,6 +233,21 @@ def test_the_start_of_a_long_jwt_cut_with_an_ellipsis_is_masked():
     shown = redactor(JWT)(f'{{"token": "{JWT[:40]}… (700 chars)')
     assert not leaks(shown, JWT)
     assert "redacted" in shown
+
+
+@pytest.mark.parametrize("kind", ["first-changed", "middle-changed", "last-changed", "one-short", "one-longer"])
+def test_a_near_miss_of_a_secret_is_masked(kind):
+    """The suite presents near misses of the SK and the bearer (checks/secrets.py): one character off, they
+    show all the rest of the secret, and must be masked as the secret is."""
+    near = near_miss(SK, kind, "the SK")
+    shown = redactor(SK)(f"sent: GET /token?ak=x&sk={near}")
+    assert not leaks(shown, SK), shown
+
+
+def test_a_pem_line_cut_where_base64_has_a_slash_is_masked():
+    line = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC+x/3Dn0Qq+F1aR8"
+    shown = redactor(line)(f"got: 200 {line[:30]}… (1704 chars)")
+    assert not leaks(shown, line), shown
 
 
 def test_a_jwt_signature_alone_is_masked():

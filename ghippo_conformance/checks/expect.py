@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from ghippo_conformance.checks import schemas
+from ghippo_conformance.target import leaks
 from ghippo_conformance.target.http import Exchange
 
 
@@ -73,3 +74,11 @@ def refused(exchange: Exchange, profile: Any, what: str, *, syntax_error: bool =
     if syntax_error:
         allowed |= set(profile.auth.syntax_error_statuses)
     status(exchange, allowed, what)
+
+
+def not_carried(exchange: Exchange, secret: str, message: str) -> None:
+    """The answer carries `secret` nowhere, in its body or headers, whole, percent- or base64-encoded;
+    else fail with `message` and where the secret was found."""
+    __tracebackhide__ = True
+    where = leaks.carried(exchange, secret)
+    that(where is None, f"{message} ({where})", exchange)

@@ -12,12 +12,17 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Callable
+from functools import cache
 from typing import Any
+
+from cryptography.hazmat.primitives import serialization
 
 from ghippo_conformance.checks import tokens
 
 Forged = list[tuple[str, str]]  # (label, token)
 _RUN_KID = f"conformance-{uuid.uuid4()}"  # an unknown kid, the same for the whole run
+# In a kid, stands for the attacker's RS256 public key as PEM: what an injected query makes a lookup return.
+ATTACKER_PUBLIC_PEM = "{attacker-public-pem}"
 
 
 class CannotForge(Exception):
@@ -43,13 +48,22 @@ def _kids(spec: dict[str, Any], bearer: str, jwks: dict | None) -> list[str | No
         every = [key.get("kid") for key in listed_keys(jwks)] + [own]
         return list(dict.fromkeys(k for k in every if isinstance(k, str))) or [own]
     named = {"bearer": own, "absent": None, "unknown": _RUN_KID}
-    return [named[kid] if kid in named else kid * spec.get("kid_repeat", 1)]
+    if kid in named:
+        return [named[kid]]
+    return [kid.replace(ATTACKER_PUBLIC_PEM, _attacker_public_pem()) * spec.get("kid_repeat", 1)]
+
+
+@cache
+def _attacker_public_pem() -> str:
+    public_key = tokens.attacker_key("RS256").public_key()
+    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 def _label(kid: str | None) -> str:
     if kid is None:
         return "no kid"
-    return f"kid {kid[:40]!r}" + (f"… ({len(kid)} chars)" if len(kid) > 40 else "")
+    shown = kid.replace(_attacker_public_pem(), ATTACKER_PUBLIC_PEM)
+    return f"kid {shown[:40]!r}" + (f"… ({len(kid)} chars)" if len(shown) > 40 else "")
 
 
 def _signed(spec: dict, bearer: str, jwks: dict | None) -> Forged:

@@ -6,6 +6,7 @@ exactly those. Keys the user held before the run are never touched.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -83,6 +84,11 @@ class KeyLedger:
                     deployment_clock.learn(made, clock.created_at(listed[0].get("createdAt")) if listed else None)
                 self.delete(created["id"])
         return deployment_clock.now()
+
+    def create_at_once(self, *purposes: str) -> list[Exchange]:
+        """One create per purpose, sent side by side: a limit must hold for creates that race."""
+        with ThreadPoolExecutor(max_workers=len(purposes), thread_name_prefix="create") as pool:
+            return list(pool.map(self.create, purposes))
 
     def adopt(self, exchange: Exchange, name: str) -> None:
         """Remember a key an exchange created, so teardown removes it whatever the test did."""

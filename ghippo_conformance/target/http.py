@@ -2,7 +2,8 @@
 
 Each exchange is recorded so that a failing assertion can show the request that was sent and
 what came back, with secrets redacted and control characters made inert. Secrets the deployment
-hands out (a `token` field in a JSON response) are registered with the redactor as soon as they arrive.
+hands out (a `token` field in a JSON response) are registered with the redactor as soon as they arrive,
+and every answer is searched for the secrets the run already knows (target/leaks.py).
 
 A broken deployment cannot hold the run, exhaust its memory or get its credentials: each exchange
 has a deadline, connect to the last byte of the body (--request-timeout); a body is read up to a
@@ -40,6 +41,7 @@ import pytest
 from ghippo_conformance.checks.clock import DeploymentClock
 from ghippo_conformance.target.deadline import Deadline, DeadlineTransport
 from ghippo_conformance.target.inert import inert
+from ghippo_conformance.target.leaks import Leak, LeakWatch
 from ghippo_conformance.target.redact import Redactor
 from ghippo_conformance.target.replay import CURL_LABEL, Replay
 
@@ -90,10 +92,7 @@ def _is_rate_limiting(response: httpx.Response) -> bool:
     # that one carries a gRPC error body with code 8 and is an answer the tests judge.
     if response.status_code != 429:
         return False
-    try:
-        body = response.json()
-    except ValueError:
-        return True
+    body = _json_or_none(response)
     return not (isinstance(body, dict) and body.get("code") == _RESOURCE_EXHAUSTED)
 
 
@@ -112,6 +111,7 @@ class Exchange:
     connection: str | None = None
     replay: Replay = field(default_factory=Replay, repr=False)
     target: Target = "normalised"
+    leaks: tuple[Leak, ...] = field(default=(), repr=False)  # known secrets the answer carries (leaks.py)
 
     @property
     def status(self) -> int:
@@ -126,11 +126,8 @@ class Exchange:
         return self.response.text
 
     def json(self) -> Any:
-        """The JSON body, or None when the body is not JSON (or nests deeper than Python's parser goes)."""
-        try:
-            return self.response.json()
-        except (ValueError, RecursionError):
-            return None
+        """The JSON body, or None when the body is not JSON."""
+        return _json_or_none(self.response)
 
     def evidence(self) -> str:
         """The exchange as a reader of a failure needs it: request, status, headers, body, and the
@@ -146,6 +143,15 @@ class Exchange:
         challenge = self.headers.get("www-authenticate")
         got = f"{self.status} ({content_type})" + (f" WWW-Authenticate: {challenge}" if challenge else "")
         return inert(self.redact(f"  sent: {sent}\n  got:  {got} {body}\n{CURL_LABEL}{curl}"))
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    """The JSON body, or None when it is not JSON, or nested deeper than the decoder's recursion allows
+    (a hostile deployment's `[[[[…]]]]` must not crash the suite)."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return None
 
 
 def _sent(
@@ -256,6 +262,7 @@ class Api:
         self.request_count = 0
         self.recent: list[Exchange] = []
         self.state_changes: list[tuple[str, str]] = []  # (method, path) of every request of a method not safe
+        self.leaks = LeakWatch(redactor)
 
     def send(
         self,
@@ -321,12 +328,6 @@ class Api:
                 ),
                 request=request,
             )
-        if _is_rate_limiting(response):
-            raise RateLimited(
-                f"rate limited: the deployment answered 429 to {method} {path}; lower --max-rps "
-                f"(now {1 / self._min_interval if self._min_interval else 'unlimited'} per process)"
-            )
-        self._register_secrets(response)
         exchange = Exchange(
             method,
             url,
@@ -340,7 +341,14 @@ class Api:
             replay=self.replay,
             target=target,
         )
+        exchange.leaks = self.leaks.inspect(exchange)  # before the answer's own token is known: it may hand it out
         self.clock.learn_date(exchange)
+        if _is_rate_limiting(response):
+            raise RateLimited(
+                f"rate limited: the deployment answered 429 to {method} {path}; lower --max-rps "
+                f"(now {1 / self._min_interval if self._min_interval else 'unlimited'} per process)"
+            )
+        self._register_secrets(method, path, response)
         self.recent = [*self.recent[-(_KEPT_EXCHANGES - 1) :], exchange]
         return exchange
 
@@ -472,10 +480,7 @@ class Api:
                 time.sleep(wait)
             self._last_send = time.monotonic()
 
-    def _register_secrets(self, response: httpx.Response) -> None:
-        try:
-            body = response.json()
-        except ValueError:
-            return
+    def _register_secrets(self, method: str, path: str, response: httpx.Response) -> None:
+        body = _json_or_none(response)
         if isinstance(body, dict) and isinstance(body.get("token"), str):
-            self.redact.add(body["token"])
+            self.redact.add(body["token"], f"a secret handed out by {method} {path}")

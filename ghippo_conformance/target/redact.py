@@ -1,18 +1,22 @@
 """Keeps secrets (SK, access keys, bearer tokens) out of everything the suite writes."""
 
 import re
+from urllib.parse import quote, quote_plus
 
 _JWT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]{16,})$")
 _SHORTEST_SECRET = 8
-# Secrets also arrive cut: pytest shortens the reprs of a test's arguments ('eyJh...W1w') and the
-# evidence shortens long bodies. A run of secret characters this long that occurs inside a known
-# secret is a piece of it; shorter runs are too likely to be innocent.
-_FRAGMENT = re.compile(r"[A-Za-z0-9_-]{12,}")
+# Secrets also arrive cut (pytest shortens the reprs of a test's arguments, 'eyJh...W1w'; the evidence
+# shortens long bodies) or almost whole (a near miss the suite presents: one character changed, one
+# short). A run of secret characters (base64's alphabet too, as in a PEM line) that shares this many
+# characters in a row with a known secret is a piece of it; fewer are too likely to be innocent.
+_PIECE = 12
+_RUN = re.compile(rf"[A-Za-z0-9_+/-]{{{_PIECE},}}")
+UNNAMED = "a secret the run holds"
 
 
 # The settings and credentials that are secrets, by attribute name: the SK of a pair, an access key, a
 # reference's clock key. An AK names a key pair and is shown.
-SECRET_SETTINGS = ("sk", "access_key", "reference_clock")
+SECRET_SETTINGS = {"sk": "the SK", "access_key": "the access key", "reference_clock": "the reference's clock key"}
 
 
 def mask(secret: str) -> str:
@@ -21,46 +25,69 @@ def mask(secret: str) -> str:
 
 
 class Redactor:
-    """A set of secrets, and the function that hides each of them, whole or cut, in any text."""
+    """A set of secrets, each with what it is, and the function that hides each of them, whole, cut
+    or encoded, in any text."""
 
     def __init__(self) -> None:
-        self._secrets: set[str] = set()
+        self._secrets: dict[str, str] = {}  # secret -> what it is ("the SK")
+        # Other spellings of a secret, hidden as the secret is: its percent-encodings (a request's
+        # URL shows a query value so), and any encoding of it an answer was found to carry.
+        self._spellings: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
-        self._haystack = ""  # every secret, newline-separated: one substring test finds a piece
+        self._pieces: set[str] = set()  # every run of _PIECE characters of a secret or its spellings
 
-    def add(self, secret: str | None) -> None:
+    def add(self, secret: str | None, what: str = UNNAMED) -> None:
         if not secret or len(secret) < _SHORTEST_SECRET or secret in self._secrets:
             return
-        self._secrets.add(secret)
+        self._secrets[secret] = what
+        self._pieces.update(_pieces_of(secret))
         # A JWT's signature is what makes it usable: a forged token keeps it, so hide it alone too.
         signature = _JWT.match(secret)
         if signature:
-            self._secrets.add(signature.group(1))
+            self._secrets.setdefault(signature.group(1), f"the signature of {what}")
         self._pattern = None
+        self.hide(quote(secret, safe=""), quote_plus(secret, safe=""))
+
+    def hide(self, *spellings: str) -> None:
+        """Hide these spellings of a known secret as well (not secrets of their own: nothing is
+        judged for carrying one)."""
+        new = {s for s in spellings if len(s) >= _SHORTEST_SECRET} - self._spellings - self._secrets.keys()
+        if new:
+            self._spellings |= new
+            self._pieces.update(piece for spelling in new for piece in _pieces_of(spelling))
+            self._pattern = None
 
     @property
     def secrets(self) -> frozenset[str]:
         return frozenset(self._secrets)
 
+    def labelled(self) -> dict[str, str]:
+        """Every secret with what it is."""
+        return dict(self._secrets)
+
     def __call__(self, text: str) -> str:
         if not self._secrets or not text:
             return text
         if self._pattern is None:
-            longest_first = sorted(self._secrets, key=len, reverse=True)
+            longest_first = sorted(self._secrets.keys() | self._spellings, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in longest_first))
-            self._haystack = "\n".join(longest_first)
         whole_hidden = self._pattern.sub(lambda m: mask(m.group(0)), text)
-        return _FRAGMENT.sub(self._mask_fragment, whole_hidden)
+        return _RUN.sub(self._mask_piece, whole_hidden)
 
-    def _mask_fragment(self, match: re.Match[str]) -> str:
+    def _mask_piece(self, match: re.Match[str]) -> str:
         run = match.group(0)
-        return mask(run) if run in self._haystack else run
+        carries = any(run[start : start + _PIECE] in self._pieces for start in range(len(run) - _PIECE + 1))
+        return mask(run) if carries else run
+
+
+def _pieces_of(secret: str) -> set[str]:
+    return {secret[start : start + _PIECE] for start in range(len(secret) - _PIECE + 1)}
 
 
 def redactor_for(*holders: object) -> Redactor:
     """A redactor that knows every secret setting (SECRET_SETTINGS) of each holder (Settings, Credentials)."""
     redactor = Redactor()
     for holder in holders:
-        for name in SECRET_SETTINGS:
-            redactor.add(getattr(holder, name, None))
+        for name, what in SECRET_SETTINGS.items():
+            redactor.add(getattr(holder, name, None), what)
     return redactor

@@ -69,6 +69,8 @@ def open_target(settings: Settings, profile: Section, *, shared: dict[str, Any] 
     redactor = redactor_for(credentials, settings)
     redactor.add(reference_clock)
     api = preflight.new_api(settings, base_url, redactor)
+    token_paths = {profile.get("paths", {}).get("token"), *preflight.DOCUMENTED_TOKEN_PATHS} - {None}
+    api.leaks.issued_by(("POST", profile.paths.create_key), *(("GET", path) for path in token_paths))
     try:
         # A worker's controller has already checked the deployment: the worker only needs a bearer.
         bearer = (preflight.obtain_bearer if shared else preflight.check)(api, profile, credentials)

@@ -76,6 +76,9 @@ SUITE = "suite"
 # and the first rate-limiting answer. Either makes the run incomplete, never a pass.
 STOPPED_ANSWERING_PROPERTY = "stopped_answering_at"
 RATE_LIMITED_PROPERTY = "rate_limited"
+# A test-report property for each answer a known secret leaked in while the test ran (target/leaks.py):
+# the run fails API-NO-SECRET-LEAK for it at its end, whichever test or xdist worker met it.
+SECRET_LEAK_PROPERTY = "secret_leak"
 # A requirement shows the most telling outcome among its tests: an unwaived failure first, then a crash
 # of the suite; a requirement passes only when every test of it that applies passed.
 _PRECEDENCE = (
@@ -133,7 +136,7 @@ def crash_message(report: pytest.TestReport) -> str:
     return (crash.message if crash is not None else str(report.longrepr)).partition("\n")[0]
 
 
-def _without_xdist_group(nodeid: str) -> str:
+def without_xdist_group(nodeid: str) -> str:
     """The test's id as a serial run names it. Under --dist loadgroup xdist appends "@<group>" to the id
     of a test marked xdist_group; waivers, baselines and reports name a test the same way however the
     run was spread."""
@@ -154,15 +157,17 @@ class Results:
     left_out: set[str] = field(default_factory=set)  # node ids of the tests the operator's options left out
     stopped_answering_at: str | None = None  # the first time a test met the deployment's silence
     rate_limited: str | None = None  # the first rate-limiting answer a test met
+    secret_leaks: list[str] = field(default_factory=list)  # every leak a test met, as Leak.report() wrote it
 
     def record(self, report: pytest.TestReport) -> None:
+        self.secret_leaks += [value for name, value in report.user_properties if name == SECRET_LEAK_PROPERTY]
         properties = dict(report.user_properties)
         self.stopped_answering_at = self.stopped_answering_at or properties.get(STOPPED_ANSWERING_PROPERTY)
         self.rate_limited = self.rate_limited or properties.get(RATE_LIMITED_PROPERTY)
         # A report xdist makes for a crashed worker has no properties; the test's earlier phases
         # (setup) may still have named its requirement.
         requirement = properties.get("requirement")
-        nodeid = _without_xdist_group(report.nodeid)
+        nodeid = without_xdist_group(report.nodeid)
         result = self.tests.get(nodeid)
         if result is None and requirement is None:
             if report.failed:
@@ -191,7 +196,7 @@ class Results:
     def deselect(self, nodeid: str, requirement_id: str, outcome: str, why: str) -> None:
         """A collected test the run left out by the operator's choice (-k, -m, --read-only, --requirement):
         skipped, or not applicable when its requirement does not apply anyway."""
-        nodeid = _without_xdist_group(nodeid)
+        nodeid = without_xdist_group(nodeid)
         self.left_out.add(nodeid)
         self.tests.setdefault(nodeid, TestResult(nodeid, requirement_id, Outcome(outcome), why))
 
