@@ -9,7 +9,7 @@ import pytest
 
 from ghippo_conformance import __version__
 from ghippo_conformance.checks import paths
-from ghippo_conformance.target.settings import add_options
+from ghippo_conformance.deployment.settings import add_options
 from ghippo_conformance.verdict import catalogue
 
 # pytest's own help, which lists every pytest option after the suite's.

@@ -16,16 +16,16 @@ from ghippo_conformance.checks.generated import keep_hypothesis_cache_out_of_wor
 from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
 from ghippo_conformance.checks.moved_clock import MovedClock
 from ghippo_conformance.checks.token_records import TokenRecords
-from ghippo_conformance.reports import console, json_report, progress, reproduce
-from ghippo_conformance.reports.html import HtmlMatrix
+from ghippo_conformance.deployment import preflight, safety, session
+from ghippo_conformance.deployment import profile as profile_module
+from ghippo_conformance.deployment.http import RateLimited
+from ghippo_conformance.deployment.inert import inert
+from ghippo_conformance.deployment.replay import replay_lines
+from ghippo_conformance.deployment.scrub import scrub
+from ghippo_conformance.deployment.settings import Settings, resolve
+from ghippo_conformance.reporting import console, json_report, progress, reproduce
+from ghippo_conformance.reporting.html import HtmlMatrix
 from ghippo_conformance.run_state import RunState
-from ghippo_conformance.target import preflight, safety, session
-from ghippo_conformance.target import profile as profile_module
-from ghippo_conformance.target.http import RateLimited
-from ghippo_conformance.target.inert import inert
-from ghippo_conformance.target.replay import replay_lines
-from ghippo_conformance.target.scrub import scrub
-from ghippo_conformance.target.settings import Settings, resolve
 from ghippo_conformance.verdict import catalogue as catalogue_module
 from ghippo_conformance.verdict import coverage, failures, gate
 from ghippo_conformance.verdict.baseline import BaselineError

@@ -12,14 +12,14 @@ import httpx
 import pytest
 
 from ghippo_conformance.checks.keys import KeysUnreadable
-from ghippo_conformance.reports import json_report, junit, markdown
+from ghippo_conformance.deployment import leaks, safety
+from ghippo_conformance.deployment.http import RateLimited, StoppedAnswering
+from ghippo_conformance.deployment.preflight import PreflightError
+from ghippo_conformance.deployment.profile import Section
+from ghippo_conformance.deployment.redact import Redactor, redactor_for
+from ghippo_conformance.deployment.settings import Settings
+from ghippo_conformance.reporting import json_report, junit, markdown
 from ghippo_conformance.run_state import RunState
-from ghippo_conformance.target import leaks, safety
-from ghippo_conformance.target.http import RateLimited, StoppedAnswering
-from ghippo_conformance.target.preflight import PreflightError
-from ghippo_conformance.target.profile import Section
-from ghippo_conformance.target.redact import Redactor, redactor_for
-from ghippo_conformance.target.settings import Settings
 from ghippo_conformance.verdict import gate
 from ghippo_conformance.verdict.catalogue import Catalogue
 from ghippo_conformance.verdict.gate import Aftermath

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ghippo_conformance.checks.token_records import TokenRecords
-from ghippo_conformance.target.session import Target
-from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.deployment.session import Target
+from ghippo_conformance.deployment.settings import Settings
 from ghippo_conformance.verdict.catalogue import Catalogue
 from ghippo_conformance.verdict.gate import Inputs
 from ghippo_conformance.verdict.outcomes import Results

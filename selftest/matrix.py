@@ -12,8 +12,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ghippo_conformance.deployment import profile as profile_module
 from ghippo_conformance.run_end import PARTIAL
-from ghippo_conformance.target import profile as profile_module
 from ghippo_conformance.verdict.outcomes import Outcome, Verdict
 from ghippo_reference.behaviour import for_profile
 from ghippo_reference.server import start

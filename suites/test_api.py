@@ -8,7 +8,7 @@ from ghippo_conformance.checks import batch, cases, expect, secrets, shapes
 from ghippo_conformance.checks.expect import refused
 from ghippo_conformance.checks.generated import READ_ONLY_OPERATIONS, bounded, read_only_schema, send
 from ghippo_conformance.checks.pages import first_page
-from ghippo_conformance.target.http import Exchange
+from ghippo_conformance.deployment.http import Exchange
 
 any_input = read_only_schema(GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 valid_input = read_only_schema(GenerationMode.POSITIVE)

@@ -2,7 +2,7 @@
 
 The test draws the answers a leak is likeliest in and judges them; every other answer of the run,
 from the session-start check to the run-end sweep, is judged by the run's watch in the one HTTP
-helper (ghippo_conformance/target/leaks.py), which fails API-NO-SECRET-LEAK at the run's end for
+helper (ghippo_conformance/deployment/leaks.py), which fails API-NO-SECRET-LEAK at the run's end for
 each leak it met, whichever test or xdist worker met it.
 """
 

@@ -9,7 +9,7 @@ import tomllib
 import pytest
 
 from ghippo_conformance.checks import cases, paths, schemas
-from ghippo_conformance.target import profile
+from ghippo_conformance.deployment import profile
 from ghippo_conformance.verdict import catalogue
 from suite_runner import ROOT
 

@@ -1,4 +1,4 @@
-"""The deployment's clock (checks/clock.py) and the requests that carry no state (target/http.py).
+"""The deployment's clock (checks/clock.py) and the requests that carry no state (deployment/http.py).
 
 Reading: the three HTTP date forms, a key's createdAt, a token's iat, bounds that hold the truth, a
 reading from the best source. Against the reference in this process: a clock minutes off the runner's
@@ -16,9 +16,9 @@ import pytest
 
 from ghippo_conformance.checks import clock
 from ghippo_conformance.checks.keys import KeyLedger, expired_at, session_cookies
-from ghippo_conformance.target import profile as profiles
-from ghippo_conformance.target.http import Api, Exchange
-from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.deployment import profile as profiles
+from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.deployment.redact import Redactor
 from ghippo_reference.behaviour import for_profile
 from ghippo_reference.server import start
 from selftest.suite_process import run_suite

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from ghippo_conformance.checks import schemas
+from ghippo_conformance.deployment import profile as profile_module
 from ghippo_conformance.run_end import PARTIAL
-from ghippo_conformance.target import profile as profile_module
 from ghippo_conformance.verdict import baseline, catalogue
 from ghippo_reference.behaviour import for_profile
 from ghippo_reference.server import start

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ghippo_conformance.target.settings import add_options
+from ghippo_conformance.deployment.settings import add_options
 from suite_runner import ROOT
 
 DOCUMENTS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]

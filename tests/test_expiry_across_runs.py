@@ -15,8 +15,8 @@ from typing import NamedTuple
 import pytest
 
 from ghippo_conformance.checks.token_records import TokenRecords
+from ghippo_conformance.deployment import profile
 from ghippo_conformance.run_end import PARTIAL
-from ghippo_conformance.target import profile
 from ghippo_reference.behaviour import for_profile
 from ghippo_reference.server import start
 from selftest import variants

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ghippo_conformance.checks import attacks, batch, cases, forgeries, paths, schemas, tokens
 from ghippo_conformance.checks.keys import KeyLedger
-from ghippo_conformance.target import profile as profiles
-from ghippo_conformance.target.http import Api, Exchange
-from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.deployment import profile as profiles
+from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.deployment.redact import Redactor
 from ghippo_conformance.verdict import catalogue
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start

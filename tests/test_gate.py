@@ -8,9 +8,9 @@ import pytest
 
 from ghippo_conformance import run_end
 from ghippo_conformance.checks import paths
+from ghippo_conformance.deployment.http import BodyTooLarge
+from ghippo_conformance.deployment.redact import Redactor
 from ghippo_conformance.run_end import INCOMPLETE, PARTIAL, STOPPED_ANSWERING, SUITE_CRASHED
-from ghippo_conformance.target.http import BodyTooLarge
-from ghippo_conformance.target.redact import Redactor
 from ghippo_conformance.verdict import catalogue, failures, gate, waivers
 from ghippo_conformance.verdict.baseline import Baseline, compare
 from ghippo_conformance.verdict.outcomes import Results, TestResult

@@ -13,9 +13,9 @@ from ghippo_conformance.checks.expect import statuses_in_words
 from ghippo_conformance.checks.pages import walk
 from ghippo_conformance.checks.secrets import near_miss
 from ghippo_conformance.checks.waiting import until_it_holds
-from ghippo_conformance.target import profile as profiles
-from ghippo_conformance.target.http import Exchange
-from ghippo_conformance.target.redact import Redactor, mask
+from ghippo_conformance.deployment import profile as profiles
+from ghippo_conformance.deployment.http import Exchange
+from ghippo_conformance.deployment.redact import Redactor, mask
 from ghippo_reference.behaviour import Behaviour
 
 # --- WWW-Authenticate ---------------------------------------------------------------------------

@@ -42,10 +42,10 @@ from fault_proxy import (
 )
 
 from ghippo_conformance.checks import batch
+from ghippo_conformance.deployment.http import Api, StoppedAnswering
+from ghippo_conformance.deployment.preflight import TLS_FAILURE, UNREACHABLE
+from ghippo_conformance.deployment.redact import Redactor
 from ghippo_conformance.run_end import INCOMPLETE, STOPPED_ANSWERING
-from ghippo_conformance.target.http import Api, StoppedAnswering
-from ghippo_conformance.target.preflight import TLS_FAILURE, UNREACHABLE
-from ghippo_conformance.target.redact import Redactor
 from ghippo_reference.server import start
 from selftest.suite_process import suite_command, suite_environment
 from suite_runner import ROOT

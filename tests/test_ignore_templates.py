@@ -3,7 +3,7 @@
 A folder named like another ecosystem's build output (target/ is Cargo's, Maven's and sbt's) or like
 something people ignore by hand (reports/) vanishes from every fresh clone, from ruff and from
 packaging as soon as someone appends such a rule to .gitignore: this project lost
-ghippo_conformance/reports/ that way once. The templates are vendored in tests/ignore_templates/ (its
+ghippo_conformance/reporting/ that way once. The templates are vendored in tests/ignore_templates/ (its
 README names their upstream commit) and git itself judges each rule, on an empty repository so that
 this checkout's own .gitignore plays no part.
 """
@@ -19,14 +19,6 @@ import pytest
 from suite_runner import ROOT
 
 TEMPLATES = sorted((Path(__file__).parent / "ignore_templates").glob("*.gitignore"))
-# Folders that a template ignores today, until they are renamed. Once a folder is renamed it holds no
-# tracked file, its test passes, and strict makes that pass a failure: then delete its line here.
-KNOWN_IGNORED = {
-    "ghippo_conformance/target": "renamed by the lead: target/ is ignored by Python.gitignore, Maven.gitignore "
-    "and Rust.gitignore (Cargo's, Maven's and sbt's build output)",
-    "ghippo_conformance/reports": "renamed by the lead: reports/ is ignored by hand (everyday.gitignore), as "
-    "this project's own .gitignore once did",
-}
 
 
 def _folder(path: str) -> str:
@@ -74,14 +66,9 @@ def ignored_tracked_files() -> dict[str, list[str]]:
     return ignored_by_templates(tracked_files())
 
 
-def folders() -> list:
-    """Every folder holding tracked files, the known ones expected to fail until renamed."""
-    names = sorted({_folder(path) for path in tracked_files()} | set(KNOWN_IGNORED))
-    return [pytest.param(name, marks=_until_renamed(name)) for name in names]
-
-
-def _until_renamed(folder: str) -> list:
-    return [pytest.mark.xfail(strict=True, reason=KNOWN_IGNORED[folder])] if folder in KNOWN_IGNORED else []
+def folders() -> list[str]:
+    """Every folder holding tracked files."""
+    return sorted({_folder(path) for path in tracked_files()})
 
 
 @pytest.mark.parametrize("folder", folders())

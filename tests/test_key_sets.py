@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ghippo_conformance.checks import cases, key_sets, tokens
-from ghippo_conformance.target.http import Exchange
-from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.deployment.http import Exchange
+from ghippo_conformance.deployment.redact import Redactor
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.published_keys import key_set
 from ghippo_reference.signing import issue_token

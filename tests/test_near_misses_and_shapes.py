@@ -10,8 +10,8 @@ import pytest
 from fault_proxy import FaultProxy, Reset, Scope
 
 from ghippo_conformance.checks import cases, schemas, secrets, shapes
-from ghippo_conformance.target.http import Api
-from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.deployment.http import Api
+from ghippo_conformance.deployment.redact import Redactor
 from ghippo_reference import leniency
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ghippo_conformance.target import profile
+from ghippo_conformance.deployment import profile
 
 ACCESS_KEY_PROFILES = {
     "d.run": "d.run: the access key is the bearer",

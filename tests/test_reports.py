@@ -15,7 +15,7 @@ import jwt
 import pytest
 
 from ghippo_conformance.checks import schemas
-from ghippo_conformance.target.redact import mask as mask_of
+from ghippo_conformance.deployment.redact import mask as mask_of
 from ghippo_conformance.verdict import catalogue
 from ghippo_reference.server import start
 from ghippo_reference.signing import signing_key
@@ -336,7 +336,7 @@ def test_unusable_file_is_a_usage_error_before_any_test_runs(tmp_path, option, c
     ],
 )
 def test_markdown_shows_deployment_text_as_code(sent):
-    from ghippo_conformance.reports.markdown import _code
+    from ghippo_conformance.reporting.markdown import _code
 
     shown = _code(sent)
     fence = re.match("`+", shown).group(0)

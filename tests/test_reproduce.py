@@ -21,13 +21,13 @@ from fault_proxy import Fault, FaultProxy, Scope
 
 from ghippo_conformance.checks.paths import ROOT
 from ghippo_conformance.checks.token_records import default_state_dir
-from ghippo_conformance.reports import markdown, progress, reproduce
-from ghippo_conformance.reports.html import EMBEDDED, TITLE
-from ghippo_conformance.target import profile as profiles
-from ghippo_conformance.target.http import Api
-from ghippo_conformance.target.redact import Redactor
-from ghippo_conformance.target.replay import CURL_LABEL, MASKED_NOTE, Replay, replay_lines
-from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.deployment import profile as profiles
+from ghippo_conformance.deployment.http import Api
+from ghippo_conformance.deployment.redact import Redactor
+from ghippo_conformance.deployment.replay import CURL_LABEL, MASKED_NOTE, Replay, replay_lines
+from ghippo_conformance.deployment.settings import Settings
+from ghippo_conformance.reporting import markdown, progress, reproduce
+from ghippo_conformance.reporting.html import EMBEDDED, TITLE
 from ghippo_reference.server import start
 from selftest.suite_process import suite_command, suite_environment
 from suite_runner import run_suite

@@ -7,8 +7,8 @@ import pytest
 from fault_proxy import Witness
 
 from ghippo_conformance.checks import batch, routing
-from ghippo_conformance.target.http import Api, Exchange
-from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.deployment.redact import Redactor
 from ghippo_reference import leniency
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start

@@ -9,10 +9,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from ghippo_conformance.target import leaks
-from ghippo_conformance.target.http import Api, Exchange
-from ghippo_conformance.target.leaks import LeakWatch
-from ghippo_conformance.target.redact import Redactor
+from ghippo_conformance.deployment import leaks
+from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.deployment.leaks import LeakWatch
+from ghippo_conformance.deployment.redact import Redactor
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start
 from selftest import suite_process

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ghippo_conformance.target.settings import _STRING_OPTIONS, add_options, resolve
+from ghippo_conformance.deployment.settings import _STRING_OPTIONS, add_options, resolve
 from suite_runner import run_suite
 
 USAGE_ERROR = 4

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from ghippo_conformance.checks import expect
-from ghippo_conformance.target.http import Api, Exchange
+from ghippo_conformance.deployment.http import Api, Exchange
 
 WORKERS = 8  # enough to hide a 100 ms round trip behind the others, few enough to look like one client
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from ghippo_conformance.checks import tokens
 
 if TYPE_CHECKING:
-    from ghippo_conformance.target.http import Exchange
+    from ghippo_conformance.deployment.http import Exchange
 
 DATE_HEADER = "its Date header"
 ISSUED_AT = "the iat of a token it had just issued"

@@ -6,8 +6,8 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from ghippo_conformance.checks import schemas
-from ghippo_conformance.target import leaks
-from ghippo_conformance.target.http import Exchange
+from ghippo_conformance.deployment import leaks
+from ghippo_conformance.deployment.http import Exchange
 
 
 def _fail(message: str, exchanges: Iterable[Exchange]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ghippo_conformance.checks import expect, tokens
-from ghippo_conformance.target.http import Exchange
+from ghippo_conformance.deployment.http import Exchange
 
 
 @dataclass(frozen=True)

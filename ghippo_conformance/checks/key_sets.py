@@ -22,7 +22,7 @@ import jwt
 import pytest
 
 from ghippo_conformance.checks import expect, schemas, tokens
-from ghippo_conformance.target.http import Exchange
+from ghippo_conformance.deployment.http import Exchange
 
 # The members a private or symmetric JWK carries (RFC 7518 sections 6.2.2, 6.3.2 and 6.4; RFC 8037 section 2):
 # their values are secrets the moment a deployment publishes them, kept out of every report.

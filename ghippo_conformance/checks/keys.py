@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ghippo_conformance.checks import clock
-from ghippo_conformance.target.http import Api, Exchange
-from ghippo_conformance.target.profile import Section
+from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.deployment.profile import Section
 
 # RFC 3339 expiredAt values are written with an offset other than Z (China Standard Time, where DCE is
 # mostly deployed): a deployment that drops the offset then reads a time eight hours late, and the key

@@ -16,8 +16,8 @@ import pytest
 
 from ghippo_conformance.checks.clock import moment, stamp
 from ghippo_conformance.checks.token_records import issued_token, present
-from ghippo_conformance.target.http import Api, Exchange
-from ghippo_conformance.target.profile import Section
+from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.deployment.profile import Section
 from ghippo_reference.clock_control import clock_moved
 
 # How far past exp plus the allowed clock skew the moved clock stands: clear of any rounding of exp.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ghippo_conformance.target.http import Api, Exchange
-from ghippo_conformance.target.profile import Section
+from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.deployment.profile import Section
 
 
 def first_page(profile: Section, page_size: int = 1) -> dict[str, int]:

@@ -22,8 +22,8 @@ import pytest
 
 from ghippo_conformance.checks import tokens
 from ghippo_conformance.checks.clock import moment
-from ghippo_conformance.target.http import Api, Exchange
-from ghippo_conformance.target.profile import Section
+from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.deployment.profile import Section
 from ghippo_conformance.verdict.outcomes import Pending
 
 _FOLDER = "expired-own"

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ghippo_conformance.checks import cases, paths, schemas
-from ghippo_conformance.target.profile import Section
+from ghippo_conformance.deployment.profile import Section
 
 ROWS = "requirement"  # the catalogue's rows are its [[requirement]] array
 

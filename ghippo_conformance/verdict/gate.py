@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.deployment.settings import Settings
 from ghippo_conformance.verdict import baseline as baseline_module
 from ghippo_conformance.verdict import waivers as waivers_module
 from ghippo_conformance.verdict.baseline import Baseline, Comparison

@@ -76,7 +76,7 @@ SUITE = "suite"
 # and the first rate-limiting answer. Either makes the run incomplete, never a pass.
 STOPPED_ANSWERING_PROPERTY = "stopped_answering_at"
 RATE_LIMITED_PROPERTY = "rate_limited"
-# A test-report property for each answer a known secret leaked in while the test ran (target/leaks.py):
+# A test-report property for each answer a known secret leaked in while the test ran (deployment/leaks.py):
 # the run fails API-NO-SECRET-LEAK for it at its end, whichever test or xdist worker met it.
 SECRET_LEAK_PROPERTY = "secret_leak"
 # A requirement shows the most telling outcome among its tests: an unwaived failure first, then a crash

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ghippo_conformance import __version__
-from ghippo_conformance.reports import reproduce
-from ghippo_conformance.target.profile import Section
-from ghippo_conformance.target.replay import replay_lines
-from ghippo_conformance.target.session import Target
-from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.deployment.profile import Section
+from ghippo_conformance.deployment.replay import replay_lines
+from ghippo_conformance.deployment.session import Target
+from ghippo_conformance.deployment.settings import Settings
+from ghippo_conformance.reporting import reproduce
 from ghippo_conformance.verdict.catalogue import Catalogue
 from ghippo_conformance.verdict.gate import Aftermath, Conclusion
 from ghippo_conformance.verdict.outcomes import Outcome, RequirementResult, TestResult, counts

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 
 import httpx
 
-from ghippo_conformance.target.http import Api, Exchange, RateLimited
-from ghippo_conformance.target.profile import Section
-from ghippo_conformance.target.redact import Redactor
-from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.deployment.http import Api, Exchange, RateLimited
+from ghippo_conformance.deployment.profile import Section
+from ghippo_conformance.deployment.redact import Redactor
+from ghippo_conformance.deployment.settings import Settings
 
 UNREACHABLE = 10
 TLS_FAILURE = 11

@@ -8,9 +8,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ghippo_conformance.reports.views import BASELINE_LISTS, by_area, first_line, headline
-from ghippo_conformance.target.inert import inert
-from ghippo_conformance.target.replay import CURL_LABEL
+from ghippo_conformance.deployment.inert import inert
+from ghippo_conformance.deployment.replay import CURL_LABEL
+from ghippo_conformance.reporting.views import BASELINE_LISTS, by_area, first_line, headline
 from ghippo_conformance.verdict.outcomes import Outcome, Verdict
 
 _ICON = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ghippo_conformance.reports.views import counts_line, unchecked_by_why
-from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.deployment.settings import Settings
+from ghippo_conformance.reporting.views import counts_line, unchecked_by_why
 from ghippo_conformance.verdict.catalogue import Catalogue
 from ghippo_conformance.verdict.outcomes import Outcome, Verdict
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from ghippo_conformance.checks.keys import KeyLedger
-from ghippo_conformance.target.profile import Section
+from ghippo_conformance.deployment.profile import Section
 
 
 def run_prefix_pattern(profile: Section, run_id: str | None = None) -> re.Pattern[str]:

@@ -2,7 +2,7 @@
 same target with the same seed and options, and the requests behind it as curl lines.
 
 Secrets never appear: the commands read them from the GHIPPO_* variables the operator already holds,
-and the curl lines (rendered where each request was sent, target/replay.py) refer to those variables.
+and the curl lines (rendered where each request was sent, deployment/replay.py) refer to those variables.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from ghippo_conformance.checks.token_records import default_state_dir
-from ghippo_conformance.target.http import DEFAULT_MAX_BODY_MIB, DEFAULT_REQUEST_TIMEOUT_S
-from ghippo_conformance.target.profile import Section
-from ghippo_conformance.target.replay import Replay
-from ghippo_conformance.target.session import Target
-from ghippo_conformance.target.settings import GENTLE_RPS, Settings
+from ghippo_conformance.deployment.http import DEFAULT_MAX_BODY_MIB, DEFAULT_REQUEST_TIMEOUT_S
+from ghippo_conformance.deployment.profile import Section
+from ghippo_conformance.deployment.replay import Replay
+from ghippo_conformance.deployment.session import Target
+from ghippo_conformance.deployment.settings import GENTLE_RPS, Settings
 
 BASE_URL_VARIABLE = "GHIPPO_BASE_URL"
 # The session's bearer in the AK/SK flow, which the run obtained: the operator obtains one the same way.

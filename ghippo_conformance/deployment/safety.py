@@ -11,10 +11,10 @@ from collections import Counter
 import pytest
 
 from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
-from ghippo_conformance.target import cleanup
-from ghippo_conformance.target.http import Api
-from ghippo_conformance.target.session import Target
-from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.deployment import cleanup
+from ghippo_conformance.deployment.http import Api
+from ghippo_conformance.deployment.session import Target
+from ghippo_conformance.deployment.settings import Settings
 
 KEY_SLOTS_GROUP = "key-slots"
 LOADGROUP = "ghippo_loadgroup"  # workerinput key: the controller schedules by xdist_group

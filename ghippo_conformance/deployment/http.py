@@ -3,7 +3,7 @@
 Each exchange is recorded so that a failing assertion can show the request that was sent and
 what came back, with secrets redacted and control characters made inert. Secrets the deployment
 hands out (a `token` field in a JSON response) are registered with the redactor as soon as they arrive,
-and every answer is searched for the secrets the run already knows (target/leaks.py).
+and every answer is searched for the secrets the run already knows (deployment/leaks.py).
 
 A broken deployment cannot hold the run, exhaust its memory or get its credentials: each exchange
 has a deadline, connect to the last byte of the body (--request-timeout); a body is read up to a
@@ -39,11 +39,11 @@ import httpx
 import pytest
 
 from ghippo_conformance.checks.clock import DeploymentClock
-from ghippo_conformance.target.deadline import Deadline, DeadlineTransport
-from ghippo_conformance.target.inert import inert
-from ghippo_conformance.target.leaks import Leak, LeakWatch
-from ghippo_conformance.target.redact import Redactor
-from ghippo_conformance.target.replay import CURL_LABEL, Replay
+from ghippo_conformance.deployment.deadline import Deadline, DeadlineTransport
+from ghippo_conformance.deployment.inert import inert
+from ghippo_conformance.deployment.leaks import Leak, LeakWatch
+from ghippo_conformance.deployment.redact import Redactor
+from ghippo_conformance.deployment.replay import CURL_LABEL, Replay
 
 _BODY_LIMIT = 600
 _KEPT_EXCHANGES = 6

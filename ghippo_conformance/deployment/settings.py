@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from ghippo_conformance.checks.token_records import default_state_dir
-from ghippo_conformance.target.http import DEFAULT_MAX_BODY_MIB, DEFAULT_REQUEST_TIMEOUT_S
-from ghippo_conformance.target.profile import DEFAULT_PROFILE
+from ghippo_conformance.deployment.http import DEFAULT_MAX_BODY_MIB, DEFAULT_REQUEST_TIMEOUT_S
+from ghippo_conformance.deployment.profile import DEFAULT_PROFILE
 
 # Gentle enough not to trip a deployment's own rate limiting from one process.
 GENTLE_RPS = 20.0

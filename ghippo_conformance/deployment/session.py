@@ -10,12 +10,12 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from ghippo_conformance.target import preflight
-from ghippo_conformance.target.http import Api
-from ghippo_conformance.target.preflight import Credentials
-from ghippo_conformance.target.profile import Section
-from ghippo_conformance.target.redact import Redactor, redactor_for
-from ghippo_conformance.target.settings import Settings
+from ghippo_conformance.deployment import preflight
+from ghippo_conformance.deployment.http import Api
+from ghippo_conformance.deployment.preflight import Credentials
+from ghippo_conformance.deployment.profile import Section
+from ghippo_conformance.deployment.redact import Redactor, redactor_for
+from ghippo_conformance.deployment.settings import Settings
 
 
 @dataclass

@@ -31,11 +31,11 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urlsplit
 
-from ghippo_conformance.target.inert import inert
+from ghippo_conformance.deployment.inert import inert
 
 if TYPE_CHECKING:
-    from ghippo_conformance.target.http import Exchange
-    from ghippo_conformance.target.redact import Redactor
+    from ghippo_conformance.deployment.http import Exchange
+    from ghippo_conformance.deployment.redact import Redactor
 
 MIN_JUDGED_LENGTH = 16
 # What a failure is recorded under when the run's watch, not a test, saw the leak.

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ghippo_conformance.reports.views import BASELINE_LISTS, by_area, first_line, headline
+from ghippo_conformance.reporting.views import BASELINE_LISTS, by_area, first_line, headline
 from ghippo_conformance.verdict.outcomes import Outcome
 
 TITLE = "Ghippo access-key API conformance"
