@@ -8,7 +8,6 @@ from ghippo_conformance.checks import batch, cases, expect, secrets, shapes
 from ghippo_conformance.checks.expect import refused
 from ghippo_conformance.checks.generated import READ_ONLY_OPERATIONS, bounded, read_only_schema, send
 from ghippo_conformance.checks.pages import first_page
-from ghippo_conformance.deployment.http import Exchange
 
 any_input = read_only_schema(GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 valid_input = read_only_schema(GenerationMode.POSITIVE)
@@ -101,7 +100,7 @@ def anonymous_answers(api) -> dict:
     )
 
 
-def created_anonymously(api, key_ledger, request: shapes.Request, presented: str) -> Exchange:
+def created_anonymously(api, key_ledger, request: shapes.Request, presented: str):
     """A create of a key, sent on its own: one that a broken deployment accepts is adopted and deleted
     at once, which frees its slot for the key checks."""
     body = {"name": f"{key_ledger.prefix}anonymous", "expiredAt": ""}
