@@ -73,6 +73,7 @@ def test_a_source_column_follows_the_catalogue_rule(table):
     assert column in (None, {"$ref": "requirements.json#/$defs/source"})
 
 
+@pytest.mark.suite_run
 def test_a_test_naming_an_unknown_requirement_stops_collection(tmp_path):
     (tmp_path / "test_unknown.py").write_text(
         'import pytest\n\n@pytest.mark.requirement("NO-SUCH-REQUIREMENT")\ndef test_x():\n    pass\n'

@@ -244,6 +244,7 @@ def test_no_cookie_comes_back_and_no_bare_request_rides_an_authenticated_connect
 # --- RFC 3339 offsets, which only a profile writing RFC 3339 sends --------------------------------
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize(
     ("overrides", "outcome"),
     [({"expired_at_offset_ignored": True}, "failed"), ({}, "passed")],

@@ -23,6 +23,8 @@ from ghippo_reference.server import start
 from selftest.suite_process import suite_environment
 from suite_runner import ROOT, Run, run_suite
 
+pytestmark = pytest.mark.suite_run
+
 CATALOGUE = catalogue.load()
 MUSTS = [r.id for r in CATALOGUE.requirements.values() if r.level == "MUST"]
 EXPIRED_OWN = "AUTH-EXPIRED-OWN"

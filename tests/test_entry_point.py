@@ -14,6 +14,8 @@ from ghippo_conformance.verdict import catalogue
 from selftest.suite_process import suite_environment
 from suite_runner import ROOT
 
+pytestmark = pytest.mark.suite_run
+
 USAGE_ERROR = 4
 
 

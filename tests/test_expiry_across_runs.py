@@ -23,6 +23,8 @@ from selftest import variants
 from selftest.suite_process import suite_command, suite_environment
 from suite_runner import ROOT, Run
 
+pytestmark = pytest.mark.suite_run
+
 REQUIREMENT = "AUTH-EXPIRED-OWN"
 DAY_S = 86400
 # The reference's clock between the runs: two days on, past the cycle=1 token's exp and any skew.

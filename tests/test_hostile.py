@@ -209,6 +209,7 @@ CASES = {
 }
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_a_misbehaving_deployment_gets_a_bounded_run_that_never_passes(case, tmp_path):
     with start() as reference, Witness(host="127.0.0.2") as witness:
@@ -223,6 +224,7 @@ def test_a_misbehaving_deployment_gets_a_bounded_run_that_never_passes(case, tmp
             assert reference.admin_key_ids() == keys_before, run.tail()
 
 
+@pytest.mark.suite_run
 def test_terminal_controls_from_the_deployment_never_reach_the_console_or_summary_raw(tmp_path):
     # Every answer to the users list after the session start is a 401 whose error body holds escape
     # sequences: the failures quote it, and the console and the Markdown summary must show it inert.
@@ -246,12 +248,14 @@ def tls_stall_run(tmp_path_factory) -> Run:
         )
 
 
+@pytest.mark.suite_run
 def test_a_tls_handshake_that_never_completes_stops_the_run_at_its_deadline(tls_stall_run):
     run = tls_stall_run
     assert run.exit_code in (UNREACHABLE, TLS_FAILURE), run.tail()
     assert run.peak_rss_mib < MEMORY_BOUND_MIB and "verdict: pass" not in run.output, run.tail()
 
 
+@pytest.mark.suite_run
 def test_a_tls_handshake_that_never_completes_is_named_in_the_report(tls_stall_run):
     assert_contained(tls_stall_run, "TLS handshake")
 
@@ -262,6 +266,7 @@ def test_the_gzip_bomb_inflates_to_what_it_claims():
     assert len(gzip_bomb(2048)) < 3 << 20
 
 
+@pytest.mark.suite_run
 def test_sigterm_to_a_run_whose_deployment_hangs_ends_it_in_bounded_time(tmp_path):
     # The deployment stops answering (each request read, never answered) once the tests are under
     # way; the run gets SIGTERM while it waits, with the default 10 s request timeout.

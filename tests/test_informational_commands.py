@@ -10,6 +10,8 @@ import pytest
 
 from suite_runner import run_suite
 
+pytestmark = pytest.mark.suite_run
+
 INCOMPLETE = 15  # --collect-only runs no test
 KEY_PAIR = {"GHIPPO_AK": "a" * 36, "GHIPPO_SK": "s" * 36}
 

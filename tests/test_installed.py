@@ -16,7 +16,7 @@ from ghippo_conformance.checks.paths import ROOT
 from selftest.suite_process import SuiteRun, suite_environment
 
 # One worker builds the wheel once and runs the suite once for every test here.
-pytestmark = pytest.mark.xdist_group("installed")
+pytestmark = [pytest.mark.suite_run, pytest.mark.xdist_group("installed")]
 
 _OUTPUT_TAIL = 3000
 # What a checkout holds besides its source: a build must see none of it.

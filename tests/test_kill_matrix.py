@@ -9,7 +9,7 @@ from selftest import matrix, variants
 
 RUNS = matrix.planned_runs(variants.load())
 # One xdist worker runs them all, so the session's matrix is computed once (needs --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("kill-matrix")
+pytestmark = [pytest.mark.suite_run, pytest.mark.xdist_group("kill-matrix")]
 # CI's budget is 90 minutes for everything; the matrix takes about four on two cores.
 BUDGET_S = 20 * 60
 

@@ -171,6 +171,7 @@ SHAPE_TESTS = "test_request_without_authorization_is_refused or test_protected_o
 UNANSWERED = "percent-encoded-letter"
 
 
+@pytest.mark.suite_run
 def test_a_shape_that_gets_no_answer_fails_its_own_test_with_the_error():
     """Sent side by side, a shape whose connection is reset fails that shape's test, with the request
     and the error as evidence; the other shapes' answers are judged as ever."""

@@ -13,6 +13,8 @@ import pytest
 
 from suite_runner import ROOT, run_suite
 
+pytestmark = pytest.mark.suite_run
+
 USAGE_ERROR = 4
 INCOMPLETE = 15  # --collect-only runs no test
 NOTHING_LISTENS = "http://127.0.0.1:9"  # a usage error or --collect-only sends nothing

@@ -107,6 +107,7 @@ def failing_run(reference, tmp_path_factory) -> Outputs:
     )
 
 
+@pytest.mark.suite_run
 def test_failing_must_exits_1_and_ends_with_the_verdict(failing_run):
     assert failing_run.exit_code == 1, failing_run.output
     verdict_block = failing_run.output.partition("conformance verdict")[2]
@@ -114,6 +115,7 @@ def test_failing_must_exits_1_and_ends_with_the_verdict(failing_run):
     assert f"failed: {FAILING} (MUST)" in verdict_block
 
 
+@pytest.mark.suite_run
 def test_json_report_validates_and_shows_the_failure_with_evidence(failing_run):
     report = failing_run.report()
     assert schemas.errors(report, "conformance-report") == []
@@ -127,6 +129,7 @@ def test_json_report_validates_and_shows_the_failure_with_evidence(failing_run):
     assert "sent: GET" in evidence and "got:  200" in evidence
 
 
+@pytest.mark.suite_run
 def test_markdown_summary_names_the_failure(failing_run):
     summary = (failing_run.directory / "summary.md").read_text()
     assert summary.startswith("## ❌ Ghippo conformance: fail")
@@ -135,6 +138,7 @@ def test_markdown_summary_names_the_failure(failing_run):
     assert f"| `{FAILING}` | MUST | ❌ failed | `expected exp - iat = 1 s, got 259200 s` |" in summary
 
 
+@pytest.mark.suite_run
 def test_html_report_is_self_contained_and_names_the_failure(failing_run):
     page = (failing_run.directory / "report.html").read_text()
     assert not (failing_run.directory / "assets").exists() and "<link href" not in page
@@ -142,6 +146,7 @@ def test_html_report_is_self_contained_and_names_the_failure(failing_run):
     assert "<details open><summary>1 test, evidence and how to reproduce</summary>" in page
 
 
+@pytest.mark.suite_run
 def test_junit_carries_requirement_and_level_of_each_test(failing_run):
     cases = ET.parse(failing_run.directory / "junit.xml").getroot().iter("testcase")
     properties = {
@@ -172,6 +177,7 @@ def valid_tokens(text: str) -> list[str]:
     return valid
 
 
+@pytest.mark.suite_run
 def test_no_secret_in_any_output(failing_run, reference):
     written = {path.name: path.read_text() for path in failing_run.directory.iterdir()}
     assert set(written) == {"report.json", "junit.xml", "report.html", "summary.md"}
@@ -196,6 +202,7 @@ def chromium() -> str:
     return found
 
 
+@pytest.mark.suite_run
 def test_html_matrix_renders_one_row_per_requirement_in_chromium(failing_run, tmp_path):
     dom = subprocess.run(
         [
@@ -226,6 +233,7 @@ def test_html_matrix_renders_one_row_per_requirement_in_chromium(failing_run, tm
     assert '<td class="col-testId">suites/test_token.py::test_token_lives_default_lifetime</td>' in dom
 
 
+@pytest.mark.suite_run
 def test_waiver_turns_the_failing_run_green(reference, tmp_path):
     # The whole suite: a run of the token tests alone is partial whatever the waivers say.
     waivers = waiver_file(tmp_path, waiver(FAILING, expires=TODAY))
@@ -236,6 +244,7 @@ def test_waiver_turns_the_failing_run_green(reference, tmp_path):
     assert f"waivers applied: {FAILING} (owner release-team, until {TODAY})" in run.output
 
 
+@pytest.mark.suite_run
 def test_expired_waiver_fails_the_run_saying_to_remove_it(reference, tmp_path):
     yesterday = TODAY - datetime.timedelta(days=1)
     waivers = waiver_file(tmp_path, waiver(FAILING, expires=yesterday))
@@ -245,6 +254,7 @@ def test_expired_waiver_fails_the_run_saying_to_remove_it(reference, tmp_path):
     assert f"the waiver for {FAILING} (owner release-team) expired on {yesterday}: remove it from" in run.output
 
 
+@pytest.mark.suite_run
 def test_stale_waiver_fails_the_run_saying_to_remove_it(reference, tmp_path):
     waivers = waiver_file(tmp_path, waiver(FAILING, expires=TODAY), waiver("TOKEN-ISSUE", expires=TODAY))
     run = run_against(reference, tmp_path, *TOKEN_TESTS_ONLY, "--waivers", str(waivers))
@@ -265,6 +275,7 @@ def baseline_file(failing_run, directory: Path, *, failing_outcome: str) -> Path
     return path
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize(
     "before, regressions, unchanged",
     [
@@ -298,6 +309,7 @@ def test_baseline_tells_a_regression_from_a_known_failure(
     assert f"**Unchanged failures** ({len(unchanged)})" in summary
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize(
     "option, content, complaint",
     [

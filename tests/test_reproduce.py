@@ -94,6 +94,7 @@ AWKWARD = [
 ]
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize("text", AWKWARD)
 def test_a_shell_word_is_its_text_to_bash_and_holds_no_control_character(text):
     word, masked = Replay().word(text, unchanged)
@@ -102,6 +103,7 @@ def test_a_shell_word_is_its_text_to_bash_and_holds_no_control_character(text):
     assert in_bash(f"printf %s {word}").stdout == text.encode()
 
 
+@pytest.mark.suite_run
 def test_a_referenced_secret_is_read_from_its_variable_never_written():
     replay = Replay()
     replay.refer("s3cret-value-42", "GHIPPO_SK")
@@ -191,6 +193,7 @@ def session_api(reference):
     api.close()
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize(
     "request_of",
     [
@@ -224,6 +227,7 @@ def test_a_curl_line_replays_its_request_with_the_same_answer(reference, session
     assert status and int(status.group(1)) == exchange.status, (line, replayed.stdout[:300], replayed.stderr)
 
 
+@pytest.mark.suite_run
 def test_the_token_setup_line_obtains_a_bearer_as_the_run_did(reference):
     curl()
     settings = settings_with()
@@ -327,12 +331,14 @@ def failed_entry(report: dict) -> dict:
     return next(r for r in report["requirements"] if r["id"] == FAILING)
 
 
+@pytest.mark.suite_run
 def test_the_short_summary_leads_with_the_requirement(failing):
     run, *_ = failing
     assert run.exit_code == 1, run.output
     assert f"FAILED [{FAILING}] {FAILING_TEST}" in run.output
 
 
+@pytest.mark.suite_run
 def test_the_console_says_how_to_reproduce_a_failure_and_names_every_report(failing):
     run, report, out, _ = failing
     assert "how to reproduce" in run.output and "rerun this test alone: " in run.output
@@ -343,6 +349,7 @@ def test_the_console_says_how_to_reproduce_a_failure_and_names_every_report(fail
     assert "(module 1 of" not in run.output, "progress is for a terminal; this output went to a pipe"
 
 
+@pytest.mark.suite_run
 def test_the_rerun_command_reproduces_the_failure(failing):
     run, report, _, credentials = failing
     [test] = failed_entry(report)["tests"]
@@ -354,6 +361,7 @@ def test_the_rerun_command_reproduces_the_failure(failing):
     assert "1 failed" in output
 
 
+@pytest.mark.suite_run
 def test_the_failure_s_curl_line_sends_its_request_again(failing):
     curl()
     _, report, _, credentials = failing
@@ -364,6 +372,7 @@ def test_the_failure_s_curl_line_sends_its_request_again(failing):
     assert replayed.startswith("HTTP/1.1 200") and '"token"' in replayed, replayed[:300]
 
 
+@pytest.mark.suite_run
 def test_the_markdown_summary_shows_the_evidence_and_how_to_reproduce(failing):
     _, report, out, _ = failing
     summary = (out / "summary.md").read_text()
@@ -374,6 +383,7 @@ def test_the_markdown_summary_shows_the_evidence_and_how_to_reproduce(failing):
     assert "| Requirement | Level | Outcome | Reason | Statement |" in summary
 
 
+@pytest.mark.suite_run
 def test_a_deployment_is_not_called_the_embedded_reference(failing):
     _, _, out, _ = failing
     assert "embedded" not in (out / "summary.md").read_text().partition("\n")[0]
@@ -385,6 +395,7 @@ def junit_property(path: Path, name: str) -> str | None:
     return next((p.get("value") for p in found if p.get("name") == name), None)
 
 
+@pytest.mark.suite_run
 def test_every_report_says_when_it_tested_the_embedded_reference(tmp_path):
     reports = ["--summary-md", str(tmp_path / "summary.md"), "--html", str(tmp_path / "report.html")]
     run = run_suite("-k", "test_errors", "--junitxml", str(tmp_path / "junit.xml"), *reports)
@@ -395,6 +406,7 @@ def test_every_report_says_when_it_tested_the_embedded_reference(tmp_path):
     assert junit_property(tmp_path / "junit.xml", "conformance_target_embedded") == "true"
 
 
+@pytest.mark.suite_run
 def test_a_run_stopped_at_its_start_names_the_reports_it_wrote(tmp_path):
     report, summary = tmp_path / "r.json", tmp_path / "s.md"
     run = run_suite(
@@ -411,6 +423,7 @@ def test_a_run_stopped_at_its_start_names_the_reports_it_wrote(tmp_path):
     assert report.is_file() and summary.is_file()
 
 
+@pytest.mark.suite_run
 def test_the_markdown_summary_stays_short_enough_for_a_comment_when_everything_fails(failing):
     _, report, _, _ = failing
     test = failed_entry(report)["tests"][0]
@@ -458,6 +471,7 @@ def on_a_terminal(*args: str) -> tuple[int, str]:
 PACED_RUN = ("-k", "test_forgeries", "--max-rps", "30")
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize("workers", [pytest.param((), id="one-process"), pytest.param(("-n", "2"), id="xdist")])
 def test_on_a_terminal_the_run_says_where_it_is_and_that_it_paces_itself(workers):
     exit_code, output = on_a_terminal(*PACED_RUN, *workers)
@@ -467,6 +481,7 @@ def test_on_a_terminal_the_run_says_where_it_is_and_that_it_paces_itself(workers
     assert re.search(rf"pacing at 30 requests/s{per_process} \(--max-rps\): \d+\.\d s waited so far", output), output
 
 
+@pytest.mark.suite_run
 def test_quiet_on_a_terminal_under_q():
     exit_code, output = on_a_terminal(*PACED_RUN, "-q")
     assert "conformance verdict" in output, output
@@ -490,6 +505,7 @@ class ForgedReplayLine(Fault):
         return True
 
 
+@pytest.mark.suite_run
 def test_a_deployment_cannot_put_a_command_among_the_requests_to_replay(reference, tmp_path):
     report_path, summary_path = tmp_path / "report.json", tmp_path / "summary.md"
     with FaultProxy(reference.base_url, ForgedReplayLine(scope=Scope(after=SESSION_START, path=USERS))) as proxy:

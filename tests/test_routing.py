@@ -250,6 +250,7 @@ def test_the_reference_routes_the_method_as_its_knobs_say(overrides, row_id, sta
     assert answered_by_the_reference(overrides, routing.method_request("k", row, "GET", USERS)) == status
 
 
+@pytest.mark.suite_run
 def test_after_a_delete_served_without_credentials_the_later_rows_are_not_sent():
     """The run's key is gone after the first served delete: a later row's 404 would prove nothing."""
     broken = Behaviour(

@@ -61,6 +61,7 @@ def run_holding_a_key(reference, *args: str) -> subprocess.Popen:
     return run
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize("interrupt", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
 def test_interrupted_run_removes_its_keys(interrupt):
     # The signal lands while the run holds keys of its own.
@@ -72,6 +73,7 @@ def test_interrupted_run_removes_its_keys(interrupt):
         assert reference.admin_key_ids() == before, output
 
 
+@pytest.mark.suite_run
 def test_run_interrupted_mid_run_is_incomplete_everywhere(tmp_path):
     # A run that did not run its tests vouches for nothing: no report and no console line may say pass.
     reports = {"json": tmp_path / "report.json", "md": tmp_path / "summary.md", "junit": tmp_path / "junit.xml"}
@@ -101,6 +103,7 @@ def test_run_interrupted_mid_run_is_incomplete_everywhere(tmp_path):
     assert '"conformance_verdict" value="incomplete"' in reports["junit"].read_text()
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize("only", ["--collect-only", "--setup-only"])
 def test_collect_or_set_up_only_is_incomplete(only):
     with start() as reference:
@@ -122,6 +125,7 @@ def child_processes(pid: int) -> list[int]:
     return children
 
 
+@pytest.mark.suite_run
 def test_run_whose_workers_die_removes_their_keys():
     # Every worker is killed while the run holds a key of its own: no teardown runs in them, so
     # the controller's run-end sweep must find and delete the orphaned keys by the run's prefix.
@@ -147,6 +151,7 @@ def full_reference():
         yield reference
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize(
     ("mode", "exit_code"),
     [
@@ -170,6 +175,7 @@ def test_preexisting_keys_survive(full_reference, mode, exit_code, tmp_path):
         assert written["leftovers"] == [] and written["sweep_error"] is None, run.output
 
 
+@pytest.mark.suite_run
 def test_limit_at_start_checks_refusal_only(full_reference, tmp_path):
     report = tmp_path / "report.json"
     run = run_suite(*target_args(full_reference), "--conformance-report", str(report), "-k", "test_keys")
@@ -180,6 +186,7 @@ def test_limit_at_start_checks_refusal_only(full_reference, tmp_path):
     assert "never deletes" in outcomes["KEY-LIMIT-RELEASE"]["reason"]
 
 
+@pytest.mark.suite_run
 def test_cleanup_removes_only_leftovers_of_earlier_runs():
     with start(Behaviour(key_limit=3)) as reference:
         leftover = reference.add_key("conformance-0badc0de-keys")["id"]
@@ -241,6 +248,7 @@ def run_where_deletes_fail(tmp_path, *args, behaviour=DELETES_FAIL):
     return run, json.loads((tmp_path / "report.json").read_text()), users_own, ours
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize("behaviour", [DELETES_FAIL, DELETES_NOTHING], ids=["delete-answers-500", "delete-answers-200"])
 def test_keys_the_run_cannot_remove_are_listed_by_id_and_fail_it(tmp_path, behaviour):
     # A 2xx from DELETE is no proof: the key must be gone from the list.
@@ -259,6 +267,7 @@ def test_keys_the_run_cannot_remove_are_listed_by_id_and_fail_it(tmp_path, behav
     assert all(f"- `{leftover}`" in summary for leftover in report["leftovers"]), summary
 
 
+@pytest.mark.suite_run
 def test_a_key_of_the_users_that_vanishes_fails_the_run(tmp_path):
     # Each delete removes the user's oldest key instead of the one named: the run never asked for it.
     report_path = tmp_path / "report.json"
@@ -271,6 +280,7 @@ def test_a_key_of_the_users_that_vanishes_fails_the_run(tmp_path):
     assert any(users_own in reason and "vanished" in reason for reason in report["reasons"]), report["reasons"]
 
 
+@pytest.mark.suite_run
 def test_every_report_shows_the_same_leftovers_and_verdict_as_the_exit_code(tmp_path):
     # The token tests pass when deletes fail; the second key pair one of them creates stays behind,
     # so the leftover alone decides the verdict: each report must say so, not only the exit code.
@@ -303,6 +313,7 @@ def test_every_report_shows_the_same_leftovers_and_verdict_as_the_exit_code(tmp_
     assert all(key in junit for key in leftovers), junit[:2000]
 
 
+@pytest.mark.suite_run
 def test_run_that_loses_the_deployment_says_it_could_not_check_for_leftovers(tmp_path):
     # The deployment goes away while the run holds a key: the run-end sweep cannot list the keys,
     # and the operator must be told to look, with the report still written. The deployment stopped
@@ -324,6 +335,7 @@ def test_run_that_loses_the_deployment_says_it_could_not_check_for_leftovers(tmp
     assert "### Keys this run could not check" in (tmp_path / "summary.md").read_text()
 
 
+@pytest.mark.suite_run
 def test_read_only_says_what_it_left_out():
     with start() as reference:
         run = run_suite(*target_args(reference), "--read-only")
@@ -333,6 +345,7 @@ def test_read_only_says_what_it_left_out():
         assert partly + ", AUTH-SINGLE-CREDENTIAL, TOKEN-BAD-CREDENTIALS" in run.output, run.output
 
 
+@pytest.mark.suite_run
 def test_dry_run_lists_state_changing_requests_without_sending_them():
     with start() as reference:
         before = reference.request_count
@@ -351,6 +364,7 @@ VARIANTS = {
 }
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_parallel_run_reports_what_a_serial_run_reports(variant, tmp_path):
     def outcomes(*extra):

@@ -217,6 +217,7 @@ def test_a_body_nested_past_the_json_decoder_is_searched_as_text():
 # The run fails API-NO-SECRET-LEAK for a leak the watch met outside the requirement's own test: in
 # another test, on an xdist worker, at the session-start check (this deployment's debug header shows
 # the SK in every answer but the token exchange's, which was sent it).
+@pytest.mark.suite_run
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
 def test_a_leak_met_anywhere_fails_the_run(workers, tmp_path):
     summary = tmp_path / "summary.md"

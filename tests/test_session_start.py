@@ -11,6 +11,8 @@ from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start
 from suite_runner import run_suite
 
+pytestmark = pytest.mark.suite_run
+
 UNREACHABLE, TLS_FAILURE, NOT_GHIPPO, CREDENTIALS_REFUSED, USAGE_ERROR = 10, 11, 12, 13, 4
 
 

@@ -105,6 +105,7 @@ def test_a_base_url_that_is_no_http_url_is_a_usage_error(base_url):
     assert usage_error("--base-url", base_url).startswith("--base-url is not an http:// or https:// URL")
 
 
+@pytest.mark.suite_run
 def test_empty_ci_secrets_stop_the_readmes_ci_command():
     """The CI command of the README with its three secrets unconfigured: a usage error, not a green gate."""
     run = run_suite("--profile", "dce5-aksk", env={"GHIPPO_BASE_URL": "", "GHIPPO_AK": "", "GHIPPO_SK": ""})

@@ -9,6 +9,8 @@ import pytest
 
 from suite_runner import ROOT, run_suite
 
+pytestmark = pytest.mark.suite_run
+
 
 @pytest.fixture(scope="module")
 def standalone_command():

@@ -45,6 +45,7 @@ def entry(report, requirement_id):
     return next(row for row in report["requirements"] if row["id"] == requirement_id)
 
 
+@pytest.mark.suite_run
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "parallel"])
 def test_crash_of_a_check_is_the_suites_in_every_report(tmp_path, workers):
     run, report = crashing_run(tmp_path, *workers)
@@ -83,6 +84,7 @@ def test_crash_of_a_check_is_the_suites_in_every_report(tmp_path, workers):
     )
 
 
+@pytest.mark.suite_run
 def test_a_genuine_failure_still_fails_the_run_beside_a_crash(tmp_path):
     with start() as reference:
         credentials = {"GHIPPO_AK": reference.credentials["ak"], "GHIPPO_SK": reference.credentials["sk"]}
