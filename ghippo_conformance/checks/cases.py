@@ -43,7 +43,7 @@ class CaseTableError(Exception):
 def load(table: str) -> tuple[dict, ...]:
     """The rows of a case table, validated against schemas/case-<table>.json."""
     path = paths.CASES / f"{table}.toml"
-    _raise_first(problems(path))
+    _raise_first(_shipped_table_problems(path))
     return tuple(_read(path)[ROWS])
 
 
@@ -53,7 +53,13 @@ def check_all() -> None:
     Meant for configure time: a broken table then stops the run with one sentence, where the first
     `params()` to read it would make a collection error of the module that parametrizes with it."""
     for path in sorted(paths.CASES.glob("*.toml")):
-        _raise_first(problems(path))
+        _raise_first(_shipped_table_problems(path))
+
+
+@cache
+def _shipped_table_problems(path: Path) -> tuple[str, ...]:
+    """problems() of a shipped table, once a process: check_all and load both ask."""
+    return tuple(problems(path))
 
 
 def problems(path: Path) -> list[str]:
@@ -89,7 +95,7 @@ def _read(path: Path) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def _raise_first(found: list[str]) -> None:
+def _raise_first(found: Sequence[str]) -> None:
     if found:
         raise CaseTableError(found[0])
 
