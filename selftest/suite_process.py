@@ -16,8 +16,11 @@ from typing import Any
 
 from ghippo_conformance.checks import paths
 from ghippo_reference.clock_control import clock_key
+from selftest import forkserver
 
-_OUTPUT_TAIL = 3000  # characters of pytest's output kept for a reader of a surprising run
+_OUTPUT_TAIL = 3000
+# Set to 1 in the environment, self-test runs start processes of their own instead of forks of the fork server.
+_OWN_PROCESS = "GHIPPO_SELFTEST_SUBPROCESS"  # characters of pytest's output kept for a reader of a surprising run
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,22 @@ class SuiteRun:
 
 def suite_command(*args: str) -> list[str]:
     """`python -m pytest suites …`, to be run from the project root (cwd=paths.ROOT)."""
-    return [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", *args]
+    return [sys.executable, "-m", "pytest", *_suite_args(args)]
+
+
+def _suite_args(args: tuple[str, ...]) -> list[str]:
+    return ["suites", "-p", "no:cacheprovider", *args]
+
+
+def run_pytest(*args: str, env: dict[str, str], timeout_s: float) -> forkserver.Completed:
+    """`suite_command(*args)` from the project root with `env`, run to its end: forked from the fork server
+    (selftest/forkserver.py), or, with GHIPPO_SELFTEST_SUBPROCESS=1, a process started as an operator starts it."""
+    if os.environ.get(_OWN_PROCESS) == "1":
+        completed = subprocess.run(
+            suite_command(*args), cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=timeout_s
+        )
+        return forkserver.Completed(completed.returncode, completed.stdout + completed.stderr)
+    return forkserver.run(_suite_args(args), env=env, cwd=paths.ROOT, timeout=timeout_s)
 
 
 @functools.cache
@@ -68,25 +86,19 @@ def run_suite(
     secrets = {f"GHIPPO_{name.upper()}": value for name, value in credentials.items()}
     with tempfile.TemporaryDirectory(prefix="ghippo-suite-") as scratch:
         report_path = Path(scratch) / "report.json"
-        completed = subprocess.run(
-            suite_command(
-                "-q",
-                "--base-url",
-                base_url,
-                "--profile",
-                profile,
-                "--max-rps",
-                "0",
-                "--conformance-report",
-                str(report_path),
-                *extra_args,
-            ),
-            cwd=paths.ROOT,
+        completed = run_pytest(
+            "-q",
+            "--base-url",
+            base_url,
+            "--profile",
+            profile,
+            "--max-rps",
+            "0",
+            "--conformance-report",
+            str(report_path),
+            *extra_args,
             env=suite_environment(secrets),
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
+            timeout_s=timeout_s,
         )
         report = json.loads(report_path.read_text()) if report_path.is_file() else None
-    output = completed.stdout + completed.stderr
-    return SuiteRun(completed.returncode, report, output[-_OUTPUT_TAIL:])
+    return SuiteRun(completed.returncode, report, completed.output[-_OUTPUT_TAIL:])

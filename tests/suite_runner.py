@@ -1,12 +1,14 @@
-"""Running the conformance suite as an operator would: a subprocess, from the project root."""
+"""Running the conformance suite as an operator would: a process of its own, from the project root (a fork
+of selftest's fork server, which has its imports done)."""
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 
 from ghippo_conformance.checks.paths import ROOT
-from selftest.suite_process import suite_command, suite_environment
+from selftest.suite_process import run_pytest, suite_environment
+
+__all__ = ["ROOT", "Run", "run_suite"]  # ROOT: where the self-tests run the suite from
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,5 @@ class Run:
 
 def run_suite(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
     """`python -m pytest suites …` from the project root, with no GHIPPO_* settings inherited."""
-    completed = subprocess.run(
-        suite_command(*args), cwd=ROOT, env=suite_environment(env), capture_output=True, text=True, timeout=timeout
-    )
-    return Run(completed.returncode, completed.stdout + completed.stderr)
+    completed = run_pytest(*args, env=suite_environment(env), timeout_s=timeout)
+    return Run(completed.returncode, completed.output)
