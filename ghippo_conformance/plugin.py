@@ -27,7 +27,7 @@ from ghippo_conformance.reporting import console, json_report, progress, reprodu
 from ghippo_conformance.reporting.html import HtmlMatrix
 from ghippo_conformance.run_state import RunState
 from ghippo_conformance.verdict import catalogue as catalogue_module
-from ghippo_conformance.verdict import coverage, failures, gate
+from ghippo_conformance.verdict import failures, gate, selection
 from ghippo_conformance.verdict.baseline import BaselineError
 from ghippo_conformance.verdict.outcomes import (
     CHECKABLE_AFTER_PROPERTY,
@@ -112,7 +112,7 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
     try:
         cases.check_all()
         catalogue = catalogue_module.load()
-        coverage.check_requirement_ids(settings.requirements, catalogue, given=config.getoption("requirement"))
+        selection.check_requirement_ids(settings.requirements, catalogue, given=config.getoption("requirement"))
         inputs = gate.load_inputs(settings, catalogue)
         profile = profile_module.load(settings.profile, settings.profile_overrides)
         shared = getattr(config, "workerinput", {}).get(_SHARED)
@@ -120,7 +120,7 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
     except (
         cases.CaseTableError,
         catalogue_module.CatalogueError,
-        coverage.UnknownRequirement,
+        selection.UnknownRequirement,
         WaiverError,
         BaselineError,
         profile_module.ProfileError,
@@ -146,7 +146,7 @@ def _open_run(config: pytest.Config, settings: Settings) -> RunState:
         keys_at_start=None if is_worker else _keys_at_start(target),
         token_records=token_records,
     )
-    state.results.not_collected_because = coverage.named_only_some(config.args, config.invocation_params.dir)
+    state.results.not_collected_because = selection.named_only_some(config.args, config.invocation_params.dir)
     return state
 
 
@@ -217,7 +217,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if reason:
             item.stash[_NOT_APPLICABLE] = reason
         if state.settings.read_only and safety.state_changing(item):
-            item.stash[_LEFT_OUT_BECAUSE] = coverage.READ_ONLY
+            item.stash[_LEFT_OUT_BECAUSE] = selection.READ_ONLY
     _select_requirements(config, state.settings.requirements, items)
     state.notes += safety.group_and_filter(config, state.settings, items, requirement_of)
 
@@ -234,7 +234,7 @@ def _select_requirements(config: pytest.Config, requirement_ids: tuple[str, ...]
         return
     left_out = [item for item in items if requirement_of(item) not in requirement_ids]
     for item in left_out:
-        item.stash[_LEFT_OUT_BECAUSE] = coverage.not_selected(requirement_ids)
+        item.stash[_LEFT_OUT_BECAUSE] = selection.not_selected(requirement_ids)
     items[:] = [item for item in items if requirement_of(item) in requirement_ids]
     config.hook.pytest_deselected(items=left_out)
 
@@ -261,7 +261,7 @@ def _left_out_as(item: pytest.Item) -> tuple[str, str]:
     not_applicable = item.stash.get(_NOT_APPLICABLE, None)
     if not_applicable:
         return str(Outcome.NOT_APPLICABLE), not_applicable
-    return str(Outcome.SKIPPED), item.stash.get(_LEFT_OUT_BECAUSE, None) or coverage.deselected_by(item.config)
+    return str(Outcome.SKIPPED), item.stash.get(_LEFT_OUT_BECAUSE, None) or selection.deselected_by(item.config)
 
 
 @pytest.hookimpl(tryfirst=True)  # before any fixture is set up: a test that does not apply sends nothing
