@@ -219,7 +219,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if state.settings.read_only and safety.state_changing(item):
             item.stash[_LEFT_OUT_BECAUSE] = selection.READ_ONLY
     _select_requirements(config, state.settings.requirements, items)
-    state.notes += safety.group_and_filter(config, state.settings, items, requirement_of)
+    safety.group_and_filter(config, state.settings, items)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -124,6 +124,9 @@ def _why_unfinished(session: pytest.Session, state: RunState) -> str | None:
         return "the tests were only collected (--collect-only), none ran"
     if state.settings.setup_only:
         return "only the tests' fixtures were set up (--setup-only), no test ran"
+    if state.settings.dry_run:
+        where = state.settings.base_url or "a deployment"
+        return f"a dry run (--dry-run) sent nothing to {where}: its tests judged the embedded reference, not it"
     stopped_at = _stopped_answering_at(state)
     interrupted = "it was interrupted (Ctrl-C or SIGTERM) before every test ran"
     if stopped_at:

@@ -49,7 +49,9 @@ def _suite_args(args: tuple[str, ...]) -> list[str]:
 def run_pytest(*args: str, env: dict[str, str], timeout_s: float) -> forkserver.Completed:
     """`suite_command(*args)` from the project root with `env`, run to its end: forked from the fork server
     (selftest/forkserver.py), or, with GHIPPO_SELFTEST_SUBPROCESS=1, a process started as an operator starts it."""
-    if os.environ.get(_OWN_PROCESS) == "1":
+    # A fork keeps the server's import path: a run given another PYTHONPATH (a plugin of a test's own) needs
+    # a process that starts with it.
+    if os.environ.get(_OWN_PROCESS) == "1" or env.get("PYTHONPATH") != os.environ.get("PYTHONPATH"):
         completed = subprocess.run(
             suite_command(*args), cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=timeout_s
         )

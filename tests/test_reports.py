@@ -155,7 +155,12 @@ def test_junit_carries_requirement_and_level_of_each_test(failing_run):
     }
     assert all("requirement" in props and "level" in props for props, _ in properties.values())
     props, failure = properties["test_token_lives_default_lifetime"]
-    assert props == {"requirement": FAILING, "level": "MUST", "rerun": failing_run.entry(FAILING)["rerun"]}
+    assert props == {
+        "requirement": FAILING,
+        "level": "MUST",
+        "failure_of": "deployment",  # not a crash of the suite
+        "rerun": failing_run.entry(FAILING)["rerun"],
+    }
     assert failure is not None
 
 

@@ -52,28 +52,17 @@ def state_changing(item: pytest.Item) -> bool:
     return item.get_closest_marker("key_slots") is not None
 
 
-def group_and_filter(config: pytest.Config, settings: Settings, items: list[pytest.Item], requirement_of) -> list[str]:
-    """Group key-slot tests for xdist; under --read-only, deselect them. Returns a note for the
-    terminal summary (empty when nothing was left out)."""
+def group_and_filter(config: pytest.Config, settings: Settings, items: list[pytest.Item]) -> None:
+    """Group key-slot tests for xdist; under --read-only, deselect them (the verdict names each
+    requirement they leave unjudged, with why)."""
     for item in items:
         if state_changing(item):
             item.add_marker(pytest.mark.xdist_group(KEY_SLOTS_GROUP))
     if not settings.read_only:
-        return []
+        return
     left_out = [item for item in items if state_changing(item)]
     items[:] = [item for item in items if not state_changing(item)]
     config.hook.pytest_deselected(items=left_out)
-    if not left_out:
-        return []
-    covered = {requirement_of(item) for item in left_out}
-    still_checked = covered & {requirement_of(item) for item in items}
-    note = (
-        f"read-only: left out {len(left_out)} tests that create, change or delete keys; "
-        f"unchecked: {', '.join(sorted(covered - still_checked)) or 'none'}"
-    )
-    if still_checked:
-        note += f"; checked only in part (their other cases ran): {', '.join(sorted(still_checked))}"
-    return [note]
 
 
 def sweep_this_run(target: Target) -> cleanup.Sweep:
