@@ -29,6 +29,14 @@ def test_every_requirement_has_a_test():
     assert not untested, f"requirements without a test: {untested}"
 
 
+def test_each_area_is_one_run_of_the_catalogue():
+    # Reports group requirements by area in catalogue order; an area split in two would be shown
+    # out of the order the catalogue gives.
+    areas = [requirement.area for requirement in catalogue.load().requirements.values()]
+    runs = [area for index, area in enumerate(areas) if index == 0 or areas[index - 1] != area]
+    assert len(runs) == len(set(runs)), f"areas split across the catalogue: {runs}"
+
+
 def test_every_named_requirement_is_in_the_catalogue():
     unknown = sorted(named_requirements() - set(catalogue.load().requirements))
     assert not unknown, f"tests name requirements missing from suites/requirements.toml: {unknown}"
