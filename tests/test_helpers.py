@@ -250,6 +250,15 @@ def test_a_pem_line_cut_where_base64_has_a_slash_is_masked():
     assert not leaks(shown, line), shown
 
 
+def test_a_text_redacted_before_a_secret_was_known_is_masked_after():
+    """Redacted answers are remembered; learning a secret must forget them."""
+    redact = redactor("an-earlier-secret")
+    text = f"key {SK}"
+    assert redact(text) == text
+    redact.add(SK)
+    assert redact(text) == f"key {mask(SK)}"
+
+
 def test_a_jwt_signature_alone_is_masked():
     assert redactor(JWT)(f"signature {SIGNATURE}") == f"signature {mask(SIGNATURE)}"
 
