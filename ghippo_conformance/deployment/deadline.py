@@ -8,6 +8,7 @@ whichever phase it is in; a read that would block forever is cut at the deadline
 
 from __future__ import annotations
 
+import functools
 import ssl
 import threading
 import time
@@ -97,6 +98,12 @@ class _Backend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context(verify: bool | str) -> ssl.SSLContext:
+    """One context for every pool of the run: loading the CA bundle costs 20 ms each time."""
+    return httpx.create_ssl_context(verify=verify)
+
+
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's transport, its connections made through the deadline.
 
@@ -106,7 +113,7 @@ class DeadlineTransport(httpx.HTTPTransport):
 
     def __init__(self, deadline: Deadline, verify: bool | str) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify),
+            ssl_context=_ssl_context(verify),
             max_connections=_LIMITS.max_connections,
             max_keepalive_connections=_LIMITS.max_keepalive_connections,
             keepalive_expiry=_LIMITS.keepalive_expiry,
