@@ -25,7 +25,7 @@ import statistics
 import time
 from pathlib import Path
 
-from ghippo_conformance.checks import paths
+from ghippo_conformance import paths
 from ghippo_reference.server import start
 from selftest.suite_process import run_suite
 

@@ -7,8 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ghippo_conformance import __version__
-from ghippo_conformance.checks import paths
+from ghippo_conformance import __version__, paths
 from ghippo_conformance.deployment.settings import add_options
 from ghippo_conformance.verdict import catalogue
 

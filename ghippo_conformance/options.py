@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from ghippo_conformance.checks.paths import ROOT, SUITES
 from ghippo_conformance.deployment.settings import OPTION_GROUP, add_options
+from ghippo_conformance.paths import ROOT, SUITES
 
 # dest -> default of each of the suite's options, as registered (the same in every run)
 _DEFAULTS: dict[str, object] = {}

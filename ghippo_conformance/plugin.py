@@ -13,13 +13,13 @@ import pytest
 from ghippo_conformance import run_end, run_state
 from ghippo_conformance.checks import cases
 from ghippo_conformance.checks.generated import keep_hypothesis_cache_out_of_working_directory
-from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
 from ghippo_conformance.checks.moved_clock import MovedClock
 from ghippo_conformance.checks.token_records import TokenRecords
 from ghippo_conformance.deployment import preflight, safety, session
 from ghippo_conformance.deployment import profile as profile_module
 from ghippo_conformance.deployment.http import RateLimited
 from ghippo_conformance.deployment.inert import inert
+from ghippo_conformance.deployment.keys import KeyLedger, KeysUnreadable
 from ghippo_conformance.deployment.replay import replay_lines
 from ghippo_conformance.deployment.scrub import scrub
 from ghippo_conformance.deployment.settings import Settings, resolve

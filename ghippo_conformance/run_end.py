@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from ghippo_conformance.checks.keys import KeysUnreadable
 from ghippo_conformance.deployment import leaks, safety
 from ghippo_conformance.deployment.http import RateLimited, StoppedAnswering
+from ghippo_conformance.deployment.keys import KeysUnreadable
 from ghippo_conformance.deployment.preflight import PreflightError
 from ghippo_conformance.deployment.profile import Section
 from ghippo_conformance.deployment.redact import Redactor, redactor_for

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ghippo_conformance.checks import paths
+from ghippo_conformance import paths
 from ghippo_reference.clock_control import clock_key
 from selftest import forkserver
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ghippo_conformance.checks import schemas
+from ghippo_conformance import json_schemas
 from ghippo_reference.behaviour import Behaviour
 
 VARIANTS_FILE = Path(__file__).with_name("variants.toml")
@@ -52,7 +52,7 @@ class Variant:
 def load(path: Path = VARIANTS_FILE) -> list[Variant]:
     """The variants of `path`, checked against schemas/variants.json and Behaviour's fields."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    problems = schemas.errors(data, "variants")
+    problems = json_schemas.errors(data, "variants")
     if problems:
         raise ValueError(f"{path} is invalid: {problems[0]}")
     variants = []

@@ -2,7 +2,8 @@
 
 import pytest
 
-from ghippo_conformance.checks import key_sets, paths
+from ghippo_conformance import paths
+from ghippo_conformance.checks import key_sets
 
 # The protected read operations, by profile path name: the bearer checks run against each.
 PROTECTED_READS = ("users", "current_user")

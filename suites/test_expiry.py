@@ -11,7 +11,7 @@ never the runner's.
 import pytest
 
 from ghippo_conformance.checks import expect
-from ghippo_conformance.checks.clock import stamp
+from ghippo_conformance.deployment.clock import stamp
 
 # cycle counts days from 1: the shortest-lived token a pair can be exchanged for.
 SHORTEST_CYCLE = 1

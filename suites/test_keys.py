@@ -5,9 +5,9 @@ import math
 import pytest
 
 from ghippo_conformance.checks import expect
-from ghippo_conformance.checks.clock import moment
-from ghippo_conformance.checks.keys import authenticate_with, key_refused, session_cookies
 from ghippo_conformance.checks.waiting import until_it_holds
+from ghippo_conformance.deployment.clock import moment
+from ghippo_conformance.deployment.keys import authenticate_with, key_refused, session_cookies
 
 pytestmark = pytest.mark.key_slots
 

@@ -4,9 +4,10 @@ import uuid
 
 import pytest
 
-from ghippo_conformance.checks import cases, clock, expect, key_sets, secrets, tokens
-from ghippo_conformance.checks.clock import moment
+from ghippo_conformance.checks import cases, expect, key_sets, secrets, tokens
 from ghippo_conformance.checks.pages import first_page
+from ghippo_conformance.deployment import clock
+from ghippo_conformance.deployment.clock import moment
 
 
 def request_token(api, profile, **params):

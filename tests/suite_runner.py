@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ghippo_conformance.checks.paths import ROOT
+from ghippo_conformance.paths import ROOT
 from selftest.suite_process import run_pytest, suite_environment
 
 __all__ = ["ROOT", "Run", "run_suite"]  # ROOT: where the self-tests run the suite from

@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from ghippo_conformance.checks import cases, paths, schemas
+from ghippo_conformance import json_schemas, paths
+from ghippo_conformance.checks import cases
 from ghippo_conformance.verdict import catalogue
 from selftest.suite_process import suite_command, suite_environment
 
@@ -50,7 +51,7 @@ def test_shipped_table_matches_its_schema(table):
 @pytest.mark.parametrize("table", TABLES)
 def test_table_schema_closes_its_rows_and_requires_its_own_columns(table):
     """Every column of a table's own is one its test reads, so leaving it out is caught before the test runs."""
-    row = schemas.validator(f"case-{table}").schema["$defs"]["row"]
+    row = json_schemas.validator(f"case-{table}").schema["$defs"]["row"]
     assert row["allOf"] == [{"$ref": "case-table.json#/$defs/row-common"}]
     assert row["unevaluatedProperties"] is False
     assert set(row["required"]) == set(row["properties"])

@@ -8,7 +8,8 @@ import tomllib
 
 import pytest
 
-from ghippo_conformance.checks import cases, paths, schemas
+from ghippo_conformance import json_schemas, paths
+from ghippo_conformance.checks import cases
 from ghippo_conformance.deployment import profile
 from ghippo_conformance.verdict import catalogue
 from suite_runner import ROOT
@@ -57,7 +58,7 @@ def cited_sources() -> list[tuple[str, str]]:
 
 
 def source_rule() -> dict:
-    return schemas.validator("requirements").schema["$defs"]["source"]
+    return json_schemas.validator("requirements").schema["$defs"]["source"]
 
 
 def test_every_source_is_one_a_reader_can_open():
@@ -77,7 +78,7 @@ def test_rfcs_are_cited_by_their_section_url():
 @pytest.mark.parametrize("table", sorted(p.stem for p in paths.CASES.glob("*.toml")))
 def test_a_source_column_follows_the_catalogue_rule(table):
     """A case table that cites sources checks them with the catalogue's one rule, not a looser copy."""
-    column = schemas.validator(f"case-{table}").schema["$defs"]["row"]["properties"].get("source")
+    column = json_schemas.validator(f"case-{table}").schema["$defs"]["row"]["properties"].get("source")
     assert column in (None, {"$ref": "requirements.json#/$defs/source"})
 
 
@@ -122,6 +123,6 @@ def test_catalogue_file_has_only_known_fields():
     data = tomllib.loads(paths.CATALOGUE.read_text())
     allowed = {"id", "level", "area", "statement", "source", "flows", "needs"}
     assert all(set(row) <= allowed for row in data["requirement"])
-    assert not schemas.errors(
+    assert not json_schemas.errors(
         data["requirement"][0]["flows"], {"type": "array", "items": {"enum": ["aksk", "access-key"]}}
     )

@@ -1,4 +1,4 @@
-"""The deployment's clock (checks/clock.py) and the requests that carry no state (deployment/http.py).
+"""The deployment's clock (deployment/clock.py) and the requests that carry no state (deployment/http.py).
 
 Reading: the three HTTP date forms, a key's createdAt, a token's iat, bounds that hold the truth, a
 reading from the best source. Against the reference in this process: a clock minutes off the runner's
@@ -14,10 +14,10 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from ghippo_conformance.checks import clock
-from ghippo_conformance.checks.keys import KeyLedger, expired_at, session_cookies
+from ghippo_conformance.deployment import clock
 from ghippo_conformance.deployment import profile as profiles
 from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.deployment.keys import KeyLedger, expired_at, session_cookies
 from ghippo_conformance.deployment.redact import Redactor
 from ghippo_reference.behaviour import for_profile
 from ghippo_reference.server import start

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ghippo_conformance.checks import schemas
+from ghippo_conformance import json_schemas
 from ghippo_conformance.deployment import profile as profile_module
 from ghippo_conformance.run_end import PARTIAL
 from ghippo_conformance.verdict import baseline, catalogue
@@ -199,7 +199,7 @@ def test_list_requirements_prints_the_catalogue_and_contacts_nothing():
 
 def test_a_report_of_an_earlier_suite_version_is_still_a_baseline(read_only, tmp_path):
     _, report, _ = read_only
-    assert schemas.errors(report, "conformance-report") == []
+    assert json_schemas.errors(report, "conformance-report") == []
     earlier = json.loads(json.dumps(report))
     del earlier["unchecked"]
     for name in ("error", "pending"):

@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-from ghippo_conformance import __version__
-from ghippo_conformance.checks import paths
+from ghippo_conformance import __version__, paths
 from ghippo_conformance.run_end import PARTIAL
 from ghippo_conformance.verdict import catalogue
 from selftest.suite_process import suite_environment

@@ -11,10 +11,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ghippo_conformance.checks import attacks, batch, cases, forgeries, paths, schemas, tokens
-from ghippo_conformance.checks.keys import KeyLedger
+from ghippo_conformance import json_schemas, paths
+from ghippo_conformance.checks import attacks, batch, cases, forgeries, tokens
 from ghippo_conformance.deployment import profile as profiles
 from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.deployment.keys import KeyLedger
 from ghippo_conformance.deployment.redact import Redactor
 from ghippo_conformance.verdict import catalogue
 from ghippo_reference.behaviour import Behaviour
@@ -183,7 +184,7 @@ def test_a_closed_connection_is_not_a_timeout():
 
 
 def test_the_forge_schema_names_exactly_the_recipes():
-    recipes = schemas.validator("forgery").schema["properties"]["recipe"]["enum"]
+    recipes = json_schemas.validator("forgery").schema["properties"]["recipe"]["enum"]
     assert sorted(recipes) == sorted(forgeries.RECIPES)
 
 

@@ -6,8 +6,7 @@ import datetime
 import httpx
 import pytest
 
-from ghippo_conformance import run_end
-from ghippo_conformance.checks import paths
+from ghippo_conformance import paths, run_end
 from ghippo_conformance.deployment.http import BodyTooLarge
 from ghippo_conformance.deployment.redact import Redactor
 from ghippo_conformance.run_end import INCOMPLETE, PARTIAL, STOPPED_ANSWERING, SUITE_CRASHED

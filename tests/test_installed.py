@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ghippo_conformance.checks.paths import ROOT
+from ghippo_conformance.paths import ROOT
 from selftest.suite_process import SuiteRun, suite_environment
 
 # One worker builds the wheel once and runs the suite once for every test here.
@@ -115,7 +115,7 @@ def test_the_installed_run_imports_the_package_and_the_reference_from_the_instal
     so the probe leaves nothing in the run's): the package, its data and the reference all resolve
     inside the install, so no checkout stood in for them."""
     probe = (
-        "import ghippo_conformance, ghippo_reference; from ghippo_conformance.checks import paths; "
+        "import ghippo_conformance, ghippo_reference; from ghippo_conformance import paths; "
         "print(ghippo_conformance.__file__, ghippo_reference.__file__, paths.ROOT, sep='\\n')"
     )
     completed = subprocess.run(

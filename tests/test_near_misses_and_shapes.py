@@ -9,7 +9,8 @@ import uuid
 import pytest
 from fault_proxy import FaultProxy, Reset, Scope
 
-from ghippo_conformance.checks import cases, schemas, secrets, shapes
+from ghippo_conformance import json_schemas
+from ghippo_conformance.checks import cases, secrets, shapes
 from ghippo_conformance.deployment.http import Api
 from ghippo_conformance.deployment.redact import Redactor
 from ghippo_reference import leniency
@@ -91,7 +92,7 @@ def test_alphabets_are_recognised_smallest_first():
 
 
 def test_bad_credentials_table_names_every_near_miss_for_the_ak_and_the_sk():
-    schema = schemas.validator("case-bad-credentials").schema
+    schema = json_schemas.validator("case-bad-credentials").schema
     assert set(secrets.NEAR_MISS_KINDS) <= set(schema["$defs"]["credential"]["enum"])
     rows = cases.load("bad-credentials")
     for name in ("ak", "sk"):
@@ -105,7 +106,7 @@ CURRENT_USER = "/apis/ghippo.io/v1alpha1/current-user"
 
 
 def test_declared_query_comes_from_the_openapi_document():
-    document = json.loads(schemas.OPENAPI.read_text())
+    document = json.loads(json_schemas.OPENAPI.read_text())
     declared = {p["name"] for p in document["paths"][USERS]["get"]["parameters"] if p["in"] == "query"}
     assert set(shapes.declared_query("GET", USERS)) == declared == {"page", "pageSize", "search"}
     assert shapes.declared_query("GET", CURRENT_USER) == {}
@@ -144,7 +145,7 @@ def test_every_row_of_the_table_has_a_spelling_and_applies_where_it_adds_somethi
 
 
 def test_protected_operations_are_those_the_document_secures():
-    document = json.loads(schemas.OPENAPI.read_text())
+    document = json.loads(json_schemas.OPENAPI.read_text())
     secured = {
         (method.upper(), path, operation["operationId"])
         for path, methods in document["paths"].items()

@@ -14,7 +14,7 @@ import httpx
 import jwt
 import pytest
 
-from ghippo_conformance.checks import schemas
+from ghippo_conformance import json_schemas
 from ghippo_conformance.deployment.redact import mask as mask_of
 from ghippo_conformance.verdict import catalogue
 from ghippo_reference.server import start
@@ -118,7 +118,7 @@ def test_failing_must_exits_1_and_ends_with_the_verdict(failing_run):
 @pytest.mark.suite_run
 def test_json_report_validates_and_shows_the_failure_with_evidence(failing_run):
     report = failing_run.report()
-    assert schemas.errors(report, "conformance-report") == []
+    assert json_schemas.errors(report, "conformance-report") == []
     assert [r["id"] for r in report["requirements"]] == list(catalogue.load().requirements)
     assert report["verdict"] == "fail" and report["reasons"][0].startswith(f"MUST {FAILING} failed")
     assert report["profile"]["token"]["default_lifetime_s"] == 1 and report["seed"] == 42

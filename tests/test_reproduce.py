@@ -19,13 +19,12 @@ import httpx
 import pytest
 from fault_proxy import Fault, FaultProxy, Scope
 
-from ghippo_conformance.checks.paths import ROOT
-from ghippo_conformance.checks.token_records import default_state_dir
 from ghippo_conformance.deployment import profile as profiles
 from ghippo_conformance.deployment.http import Api
 from ghippo_conformance.deployment.redact import Redactor
 from ghippo_conformance.deployment.replay import CURL_LABEL, MASKED_NOTE, Replay, replay_lines
-from ghippo_conformance.deployment.settings import Settings
+from ghippo_conformance.deployment.settings import Settings, default_state_dir
+from ghippo_conformance.paths import ROOT
 from ghippo_conformance.reporting import markdown, progress, reproduce
 from ghippo_conformance.reporting.html import EMBEDDED, TITLE
 from ghippo_reference.server import start

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from ghippo_conformance.checks import cases
-from ghippo_conformance.checks.paths import DOCUMENTATION, SCHEMAS
-from ghippo_conformance.checks.schemas import BASE_URI, OPENAPI, errors, schema_files, validator
+from ghippo_conformance.json_schemas import BASE_URI, OPENAPI, errors, schema_files, validator
+from ghippo_conformance.paths import DOCUMENTATION, SCHEMAS
 
 NEGATIVES = cases.load("schema-negatives")  # checked against schemas/case-table.json on loading
 NEGATIVE_PARAMS = cases.params("schema-negatives")

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from ghippo_conformance.checks import schemas
+from ghippo_conformance import json_schemas
 from ghippo_reference.behaviour import Behaviour
 from ghippo_reference.server import start
 from suite_runner import run_suite
@@ -101,7 +101,7 @@ def test_a_stopped_run_still_writes_its_reports(reference, tmp_path):
     run = run_suite("--base-url", reference.base_url, *pair(reference, sk="wrong-but-secret-sk"), *args)
     assert run.exit_code == CREDENTIALS_REFUSED, run.output
     written = json.loads(report.read_text())
-    assert not schemas.errors(written, "conformance-report"), schemas.errors(written, "conformance-report")
+    assert not json_schemas.errors(written, "conformance-report"), json_schemas.errors(written, "conformance-report")
     assert written["verdict"] == "incomplete" and written["counts"]["skipped"] == len(written["requirements"])
     assert any("refused the AK/SK pair" in reason for reason in written["reasons"]), written["reasons"]
     assert "Ghippo conformance: incomplete" in summary.read_text()

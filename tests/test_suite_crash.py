@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from crashing_check import CRASHING
 
-from ghippo_conformance.checks import paths
+from ghippo_conformance import paths
 from ghippo_conformance.run_end import SUITE_CRASHED
 from ghippo_reference.server import start
 from suite_runner import ROOT, run_suite

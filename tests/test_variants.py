@@ -3,8 +3,8 @@ ID it names exists, every run checks something, and malformed variant tables are
 
 import pytest
 
-from ghippo_conformance.checks.schemas import errors
 from ghippo_conformance.deployment import profile
+from ghippo_conformance.json_schemas import errors
 from ghippo_conformance.verdict import catalogue
 from ghippo_reference.behaviour import for_profile
 from selftest import matrix, variants

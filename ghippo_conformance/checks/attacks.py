@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from ghippo_conformance.checks import batch, cases, expect, forgeries, tokens
-from ghippo_conformance.checks.keys import KeyLedger
 from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.deployment.keys import KeyLedger
 
 # Tables whose rows are forged tokens sent as the bearer (their `forge` column is a recipe).
 FORGERY_TABLES = ("embedded-key", "alg-pinned", "kid-injection", "tampered", "alg-none", "alg-confusion", "foreign-key")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from jsonschema.exceptions import ValidationError
 
-from ghippo_conformance.checks import paths, schemas
+from ghippo_conformance import json_schemas, paths
 
 ROWS = "case"  # a table's rows are its [[case]] array
 # A misspelt column also leaves a required one missing: the unknown name is the one to report.
@@ -74,7 +74,7 @@ def problems(path: Path) -> list[str]:
     schema = f"case-{path.stem}"
     if not (paths.SCHEMAS / f"{schema}.json").is_file():
         return [f"{shown} has no schema schemas/{schema}.json"]
-    found = row_problems(shown, data, ROWS, schemas.validator(schema).iter_errors(data), shared_columns())
+    found = row_problems(shown, data, ROWS, json_schemas.validator(schema).iter_errors(data), shared_columns())
     return found or duplicate_ids(shown, data[ROWS])
 
 
@@ -103,7 +103,7 @@ def _raise_first(found: Sequence[str]) -> None:
 @cache
 def shared_columns() -> tuple[str, ...]:
     """The columns every table may have, declared once in schemas/case-table.json."""
-    return tuple(schemas.validator("case-table").schema["$defs"]["row-common"]["properties"])
+    return tuple(json_schemas.validator("case-table").schema["$defs"]["row-common"]["properties"])
 
 
 def shown_path(path: Path) -> str:

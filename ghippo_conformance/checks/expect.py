@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from ghippo_conformance.checks import schemas
+from ghippo_conformance import json_schemas
 from ghippo_conformance.deployment import leaks
 from ghippo_conformance.deployment.http import Exchange
 
@@ -47,7 +47,7 @@ def json_body(exchange: Exchange, what: str) -> Any:
 
 def conforms(instance: Any, schema: str, what: str, *exchanges: Exchange) -> None:
     __tracebackhide__ = True
-    problems = schemas.errors(instance, schema)
+    problems = json_schemas.errors(instance, schema)
     that(not problems, f"{what} does not match schemas/{schema}.json: {'; '.join(problems[:3])}", *exchanges)
 
 

@@ -19,8 +19,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis import GenerationMode
 from schemathesis.core import NOT_SET
 
-from ghippo_conformance.checks.schemas import OPENAPI
 from ghippo_conformance.deployment.http import Api, Exchange
+from ghippo_conformance.json_schemas import OPENAPI
 
 READ_ONLY_OPERATIONS = ["Users_ListUsers", "Account_GetUser", "Account_ListAccessTokens", "Openapi_Certs"]
 EXAMPLES_PER_OPERATION = 12

@@ -21,7 +21,8 @@ from typing import Any
 import jwt
 import pytest
 
-from ghippo_conformance.checks import expect, schemas, tokens
+from ghippo_conformance import json_schemas
+from ghippo_conformance.checks import expect, tokens
 from ghippo_conformance.deployment.http import Exchange
 
 # The members a private or symmetric JWK carries (RFC 7518 sections 6.2.2, 6.3.2 and 6.4; RFC 8037 section 2):
@@ -135,7 +136,7 @@ def _strings(value: Any) -> Iterator[str]:
 
 @functools.cache
 def _key_validator():
-    return schemas.validator({"$ref": f"{schemas.BASE_URI}jwks.json#/$defs/key"})
+    return json_schemas.validator({"$ref": f"{json_schemas.BASE_URI}jwks.json#/$defs/key"})
 
 
 def _loads_as_public_key(member: Any) -> bool:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ghippo_conformance.checks.clock import moment, stamp
 from ghippo_conformance.checks.token_records import issued_token, present
+from ghippo_conformance.deployment.clock import moment, stamp
 from ghippo_conformance.deployment.http import Api, Exchange
 from ghippo_conformance.deployment.profile import Section
 from ghippo_reference.clock_control import clock_moved

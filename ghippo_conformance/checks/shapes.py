@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ghippo_conformance.checks import batch, cases, schemas
+from ghippo_conformance import json_schemas
+from ghippo_conformance.checks import batch, cases
 
 TABLE = "request-shapes"
 # A valid value for a declared query parameter, by its schema type: the shape is about which
@@ -48,7 +49,7 @@ class Request:
 
 @cache
 def _document() -> dict[str, Any]:
-    return json.loads(schemas.OPENAPI.read_text())
+    return json.loads(json_schemas.OPENAPI.read_text())
 
 
 @cache

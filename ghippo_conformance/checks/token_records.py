@@ -21,18 +21,13 @@ from pathlib import Path
 import pytest
 
 from ghippo_conformance.checks import tokens
-from ghippo_conformance.checks.clock import moment
+from ghippo_conformance.deployment.clock import moment
 from ghippo_conformance.deployment.http import Api, Exchange
 from ghippo_conformance.deployment.profile import Section
 from ghippo_conformance.verdict.outcomes import Pending
 
 _FOLDER = "expired-own"
 _FIELDS = {"base_url": str, "sub": str, "exp": (int, float), "recorded_on": str, "token": str}
-
-
-def default_state_dir() -> Path:
-    """Beside the hypothesis cache (checks/generated.py): the user's cache folder, never the working directory."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ghippo-conformance" / "state"
 
 
 def _digest(text: str, length: int) -> str:

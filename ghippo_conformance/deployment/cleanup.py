@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ghippo_conformance.checks.keys import KeyLedger
+from ghippo_conformance.deployment.keys import KeyLedger
 from ghippo_conformance.deployment.profile import Section
 
 

@@ -17,7 +17,7 @@ deployment that also keeps a console's web session must not see its cookie come 
 meant to carry no credentials), and a request without an Authorization header never rides a
 connection that carried one (NTLM and Negotiate authenticate connections, not requests, and a
 gateway may too): it has a connection pool of its own. Every answer's Date header feeds the
-deployment's clock (checks/clock.py), the runner's clock being no judge of the deployment's times.
+deployment's clock (deployment/clock.py), the runner's clock being no judge of the deployment's times.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from ghippo_conformance.checks.clock import DeploymentClock
+from ghippo_conformance.deployment.clock import DeploymentClock
 from ghippo_conformance.deployment.deadline import Deadline, DeadlineTransport
 from ghippo_conformance.deployment.inert import inert
 from ghippo_conformance.deployment.leaks import Leak, LeakWatch

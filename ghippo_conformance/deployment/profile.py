@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ghippo_conformance.checks import paths, schemas
+from ghippo_conformance import json_schemas, paths
 
 DEFAULT_PROFILE = "dce5-aksk"
 
@@ -135,7 +135,7 @@ def load(name_or_path: str, overrides: list[str] = ()) -> Section:
     data = _read_extended(location)
     for assignment in overrides:
         _apply_override(data, assignment)
-    problems = schemas.errors(data, "profile")
+    problems = json_schemas.errors(data, "profile")
     if problems:
         raise ProfileError(f"profile {location} is invalid: {problems[0]}")
     return Section(data, "profile")

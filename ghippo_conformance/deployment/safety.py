@@ -10,9 +10,9 @@ from collections import Counter
 
 import pytest
 
-from ghippo_conformance.checks.keys import KeyLedger, KeysUnreadable
 from ghippo_conformance.deployment import cleanup
 from ghippo_conformance.deployment.http import Api
+from ghippo_conformance.deployment.keys import KeyLedger, KeysUnreadable
 from ghippo_conformance.deployment.session import Target
 from ghippo_conformance.deployment.settings import Settings
 

@@ -11,9 +11,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ghippo_conformance.checks.token_records import default_state_dir
 from ghippo_conformance.deployment.http import DEFAULT_MAX_BODY_MIB, DEFAULT_REQUEST_TIMEOUT_S
 from ghippo_conformance.deployment.profile import DEFAULT_PROFILE
+
+
+def default_state_dir() -> Path:
+    """Beside the hypothesis cache (checks/generated.py): the user's cache folder, never the working directory."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ghippo-conformance" / "state"
+
 
 # Gentle enough not to trip a deployment's own rate limiting from one process.
 GENTLE_RPS = 20.0

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from ghippo_conformance.checks.token_records import default_state_dir
 from ghippo_conformance.deployment.http import DEFAULT_MAX_BODY_MIB, DEFAULT_REQUEST_TIMEOUT_S
 from ghippo_conformance.deployment.profile import Section
 from ghippo_conformance.deployment.replay import Replay
 from ghippo_conformance.deployment.session import Target
-from ghippo_conformance.deployment.settings import GENTLE_RPS, Settings
+from ghippo_conformance.deployment.settings import GENTLE_RPS, Settings, default_state_dir
 
 BASE_URL_VARIABLE = "GHIPPO_BASE_URL"
 # The session's bearer in the AK/SK flow, which the run obtained: the operator obtains one the same way.

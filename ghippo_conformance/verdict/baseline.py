@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ghippo_conformance.checks import schemas
+from ghippo_conformance import json_schemas
 from ghippo_conformance.verdict.outcomes import Outcome, RequirementResult
 
 # A waived failure is still a failure when telling a fix or a known failure from a regression.
@@ -43,7 +43,7 @@ def load(path: str) -> Baseline:
         raise BaselineError(f"baseline {path} cannot be read ({error.strerror})") from None
     except ValueError as error:
         raise BaselineError(f"baseline {path} is not JSON ({error})") from None
-    problems = schemas.errors(report, "conformance-report")
+    problems = json_schemas.errors(report, "conformance-report")
     if problems:
         raise BaselineError(
             f"baseline {path} is not a conformance report of this suite ({problems[0]}); "

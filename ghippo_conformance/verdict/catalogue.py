@@ -8,7 +8,8 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from ghippo_conformance.checks import cases, paths, schemas
+from ghippo_conformance import json_schemas, paths
+from ghippo_conformance.checks import cases
 from ghippo_conformance.deployment.profile import Section
 
 ROWS = "requirement"  # the catalogue's rows are its [[requirement]] array
@@ -81,7 +82,7 @@ def read(path: Path) -> Catalogue:
     except tomllib.TOMLDecodeError as error:
         raise CatalogueError(f"{shown} is not valid TOML: {error}") from None
     found = cases.row_problems(
-        shown, data, ROWS, schemas.validator("requirements").iter_errors(data), row_noun="requirement"
+        shown, data, ROWS, json_schemas.validator("requirements").iter_errors(data), row_noun="requirement"
     )
     found = found or cases.duplicate_ids(shown, data[ROWS], row_noun="requirement")
     if found:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ghippo_conformance.checks import paths
+from ghippo_conformance import paths
 from ghippo_conformance.verdict.catalogue import Catalogue
 
 READ_ONLY = "left out by --read-only: its tests create, change or delete keys"

@@ -11,7 +11,7 @@ import datetime
 import tomllib
 from dataclasses import dataclass, field
 
-from ghippo_conformance.checks import schemas
+from ghippo_conformance import json_schemas
 from ghippo_conformance.verdict.catalogue import Catalogue
 from ghippo_conformance.verdict.outcomes import Outcome, Results
 
@@ -65,7 +65,7 @@ def load(path: str, catalogue: Catalogue) -> list[Waiver]:
     entries = data.get("waiver", [])
     if isinstance(entries, list):
         data = {**data, "waiver": [_dates_as_text(e) if isinstance(e, dict) else e for e in entries]}
-    problems = schemas.errors(data, "waivers")
+    problems = json_schemas.errors(data, "waivers")
     if problems:
         raise WaiverError(
             f"waiver file {path} is invalid ({problems[0]}): each [[waiver]] needs "

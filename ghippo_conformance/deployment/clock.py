@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_tz
 from typing import TYPE_CHECKING
 
-from ghippo_conformance.checks import tokens
+from ghippo_conformance import jws
 
 if TYPE_CHECKING:
     from ghippo_conformance.deployment.http import Exchange
@@ -74,9 +74,9 @@ def issued_at(exchange: Exchange) -> Stamp | None:
     """The iat of the token a 200 answer issued ({"token": <JWT>}): when the deployment issued it, by its clock."""
     body = exchange.json()
     token = body.get("token") if exchange.status == 200 and isinstance(body, dict) else None
-    if not (isinstance(token, str) and tokens.is_compact_jws(token)):
+    if not (isinstance(token, str) and jws.is_compact_jws(token)):
         return None
-    iat = tokens.claims(token).get("iat")
+    iat = jws.claims(token).get("iat")
     if not isinstance(iat, int | float) or isinstance(iat, bool):
         return None
     return Stamp(float(iat), 1.0, ISSUED_AT)  # a fraction, where written, may still be cut to the second

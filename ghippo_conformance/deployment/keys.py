@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ghippo_conformance.checks import clock
+from ghippo_conformance.deployment import clock
 from ghippo_conformance.deployment.http import Api, Exchange
 from ghippo_conformance.deployment.profile import Section
 

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
-from ghippo_conformance.checks.paths import SCHEMAS
+from ghippo_conformance.paths import SCHEMAS
 
 # The OpenAPI document sits beside the schemas and refers to them; it is not a JSON Schema itself.
 OPENAPI = SCHEMAS / "openapi.json"
