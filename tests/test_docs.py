@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from ghippo_conformance.deployment.settings import add_options
+from ghippo_conformance.verdict.outcomes import Outcome
 from suite_runner import ROOT
 
 DOCUMENTS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -141,3 +142,12 @@ def test_the_package_docstring_names_every_module(package):
     docstring = (package / "__init__.py").read_text(encoding="utf-8")
     missing = [name for name in modules(package) if f"`{name}`" not in docstring]
     assert not missing, f"{package.relative_to(ROOT)}/__init__.py's docstring leaves out {missing}"
+
+
+def test_the_readmes_verdict_block_counts_every_outcome_in_order():
+    """The README shows the console's verdict block; its counts line names the outcomes the console
+    counts, in the console's order (reporting/views.counts_line)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"^requirements: (.*)$", readme, re.MULTILINE)
+    assert shown, "the README shows no verdict block"
+    assert re.findall(r"\d+ ([a-z-]+)", shown.group(1)) == [str(outcome) for outcome in Outcome]
