@@ -28,9 +28,6 @@ class SuiteIssue:
     reason: str
     also_fails: frozenset[str]
     escapes: frozenset[str]
-    # Escapes that a self-test outside the kill matrix catches (ID -> test file): a defect no single
-    # run can see, such as a token accepted after an exp that lies a day ahead.
-    caught_elsewhere: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -88,5 +85,4 @@ def _suite_issue(table: Mapping[str, Any] | None) -> SuiteIssue | None:
         table["reason"],
         frozenset(table.get("also_fails", ())),
         frozenset(table.get("escapes", ())),
-        table.get("caught_elsewhere", {}),
     )

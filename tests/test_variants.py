@@ -8,7 +8,6 @@ from ghippo_conformance.json_schemas import errors
 from ghippo_conformance.verdict import catalogue
 from ghippo_reference.behaviour import for_profile
 from selftest import matrix, variants
-from suite_runner import ROOT
 
 VARIANTS = variants.load()
 CATALOGUE = catalogue.load()
@@ -16,14 +15,9 @@ DEFECT_RUNS = [run for run in matrix.planned_runs(VARIANTS) if run.variant and n
 
 
 def killed() -> set[str]:
-    """IDs some defect breaks and the suite catches: in a kill-matrix run (not listed as escaping in a
-    suite issue), or in the self-test its suite issue names."""
-    return {
-        rid
-        for v in VARIANTS
-        for rid in v.breaks - (v.suite_issue.escapes if v.suite_issue else frozenset())
-        | (v.suite_issue.caught_elsewhere.keys() if v.suite_issue else set())
-    }
+    """IDs some defect breaks and the suite catches in a kill-matrix run (not listed as escaping in a
+    suite issue)."""
+    return {rid for v in VARIANTS for rid in v.breaks - (v.suite_issue.escapes if v.suite_issue else frozenset())}
 
 
 def test_every_must_and_should_is_killed_by_a_defect():
@@ -31,17 +25,9 @@ def test_every_must_and_should_is_killed_by_a_defect():
     assert not required - killed(), f"no variant kills {sorted(required - killed())}: add one to variants.toml"
 
 
-@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.suite_issue and v.suite_issue.caught_elsewhere])
-def test_escapes_caught_elsewhere_name_a_self_test_of_theirs(variant):
-    for rid, test_file in variant.suite_issue.caught_elsewhere.items():
-        assert rid in variant.suite_issue.escapes, f"{rid} is caught elsewhere but not declared an escape"
-        source = (ROOT / test_file).read_text()
-        assert rid in source, f"{test_file} does not check {rid}"
-
-
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda variant: variant.name)
 def test_named_ids_are_catalogue_requirements(variant):
-    issue = variant.suite_issue or variants.SuiteIssue("", frozenset(), frozenset(), {})
+    issue = variant.suite_issue or variants.SuiteIssue("", frozenset(), frozenset())
     named = variant.breaks | variant.by_chance | issue.also_fails | issue.escapes
     assert not named - set(CATALOGUE.requirements), (
         f"not in the catalogue: {sorted(named - set(CATALOGUE.requirements))}"
