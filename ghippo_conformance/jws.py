@@ -32,3 +32,9 @@ def header(token: str) -> dict[str, Any]:
 
 def claims(token: str) -> dict[str, Any]:
     return json.loads(b64decode(token.split(".")[1]))
+
+
+def issued_jwt(status: int, body: Any) -> str | None:
+    """The JWT a token answer hands out: a 200 whose JSON body is {"token": <compact JWS>, …}; None otherwise."""
+    token = body.get("token") if status == 200 and isinstance(body, dict) else None
+    return token if isinstance(token, str) and is_compact_jws(token) else None

@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 from jwt.algorithms import RSAAlgorithm
 
 from ghippo_reference.behaviour import Behaviour
-from ghippo_reference.signing import base64url, previous_key, public_jwk, signing_key, signing_kid
+from ghippo_reference.signing import base64url, base64url_decoded, previous_key, public_jwk, signing_key, signing_kid
 
 # An ML-DSA-44 public key is 1312 octets (FIPS 204 table 2); the key set lists one under the "AKP" key type.
 _ML_DSA_44_PUBLIC_OCTETS = 1312
@@ -103,18 +103,14 @@ def _private_key_pem() -> str:
     )
 
 
-def _decoded(member: str) -> bytes:
-    return base64.urlsafe_b64decode(member + "=" * (-len(member) % 4))
-
-
 def _zero_padded(member: str) -> str:
     """A base64url integer with a zero octet in front, as libraries that write a sign byte give it."""
-    return base64url(b"\x00" + _decoded(member))
+    return base64url(b"\x00" + base64url_decoded(member))
 
 
 def _as_numbers(key: dict) -> dict:
     """The key with n and e written as JSON numbers, as a serializer of big integers may write them."""
-    return {**key, **{name: int.from_bytes(_decoded(key[name]), "big") for name in "ne"}}
+    return {**key, **{name: int.from_bytes(base64url_decoded(key[name]), "big") for name in "ne"}}
 
 
 def _changed(keys: Keys, signing: dict, changes: dict, dropped: tuple[str, ...] = ()) -> Keys:

@@ -46,6 +46,11 @@ def base64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def base64url_decoded(text: str) -> bytes:
+    """The bytes of a base64url text written without its padding."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def public_jwk(private_key: rsa.RSAPrivateKey, alg: str, use: str) -> dict:
     """The public half as a JWK whose kid is its RFC 7638 thumbprint, the form of the sample token's kid."""
     public = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
@@ -170,7 +175,7 @@ def _falls_for_forgery(token: str, header: dict, behaviour: Behaviour) -> bool:
     alg = str(header.get("alg"))
     signing_input, _, encoded_signature = token.rpartition(".")
     try:
-        signature = base64.urlsafe_b64decode(encoded_signature + "=" * (-len(encoded_signature) % 4))
+        signature = base64url_decoded(encoded_signature)
     except ValueError:
         return False
     if behaviour.trust_embedded_keys and ("jwk" in header or "x5c" in header):

@@ -9,7 +9,6 @@ says which, for the evidence.
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Callable
 from functools import cache
@@ -17,6 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
+from ghippo_conformance import jws
 from ghippo_conformance.checks import tokens
 
 Forged = list[tuple[str, str]]  # (label, token)
@@ -101,7 +101,7 @@ def _rsa_edge(spec: dict, bearer: str, jwks: dict | None) -> Forged:
     key = next((k for k in rsa_keys if k.get("kid") == own), rsa_keys[0] if rsa_keys else None)
     if key is None:
         raise CannotForge("the key set lists no RSA key, whose modulus the edge signatures need")
-    modulus = int.from_bytes(base64.urlsafe_b64decode(key["n"] + "=" * (-len(key["n"]) % 4)), "big")
+    modulus = int.from_bytes(jws.b64decode(key["n"]), "big")
     return [(spec["edge"], tokens.with_signature(bearer, tokens.rsa_edge_signature(bearer, modulus, spec["edge"])))]
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from ghippo_conformance.checks import expect, tokens
 from ghippo_conformance.deployment.http import Exchange
+from ghippo_conformance.deployment.keys import keys_listed
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,6 @@ def listed_ids(listing: Exchange, what: str) -> list[Any]:
     """The ids of a key list answer's items."""
     __tracebackhide__ = True
     expect.status(listing, 200, what)
-    body = listing.json()
-    items = body.get("items") if isinstance(body, dict) else None
-    expect.that(isinstance(items, list), f"{what} has no items list", listing)
-    return [item.get("id") for item in items if isinstance(item, dict)]
+    keys = keys_listed(listing)
+    expect.that(keys is not None, f"{what} has no items list", listing)
+    return [key.get("id") for key in keys]

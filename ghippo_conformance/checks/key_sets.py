@@ -8,7 +8,6 @@ schemas/jwks.json accepts as keys. The rules are rows of the key-set case tables
 
 from __future__ import annotations
 
-import base64
 import binascii
 import functools
 import json
@@ -21,7 +20,7 @@ from typing import Any
 import jwt
 import pytest
 
-from ghippo_conformance import json_schemas
+from ghippo_conformance import json_schemas, jws
 from ghippo_conformance.checks import expect, tokens
 from ghippo_conformance.deployment.http import Exchange
 
@@ -43,7 +42,7 @@ _OPERATIONS_OF_USE = {
 }
 _PROBLEMS_SHOWN = 5
 # A real key set lists a handful of keys; a hostile one could list enough private values to make the redactor
-# (one pattern of every secret) slow: past this many, the rest are left to the evidence's length cap.
+# (which looks for every secret in every text) slow: past this many, the rest are left to the evidence's length cap.
 _SECRETS_KEPT = 1000
 
 
@@ -70,8 +69,15 @@ def read(exchange: Exchange) -> PublishedKeySet:
     members = list(keys.values()) if isinstance(keys, dict) else list(keys) if isinstance(keys, list) else []
     jwks = [member for member in members if isinstance(member, dict)]
     seen = {id(jwk) for jwk in jwks}
-    jwks += [found for found in _objects(body) if "kty" in found and id(found) not in seen]
-    secrets = [secret for jwk in jwks for name in _SECRET_MEMBERS for secret in _strings(jwk.get(name))]
+    jwks += [found for found in _values(body) if isinstance(found, dict) and "kty" in found and id(found) not in seen]
+    # oth is an array of objects whose members are secrets too: every string under a secret member is one.
+    secrets = [
+        secret
+        for jwk in jwks
+        for name in _SECRET_MEMBERS
+        for secret in _values(jwk.get(name))
+        if isinstance(secret, str)
+    ]
     for pem in _PRIVATE_PEM.findall(exchange.text):
         secrets += [pem, *pem.splitlines()[1:-1]]
     for secret in secrets[:_SECRETS_KEPT]:
@@ -109,26 +115,13 @@ def holds(published: PublishedKeySet, case: dict[str, Any], token: str | None = 
     expect.that(not problems, f"expected {case['description']}: {shown}", published.exchange)
 
 
-def _objects(value: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON object in `value`, at any depth, without recursion (a deep answer cannot exhaust the stack)."""
+def _values(value: Any) -> Iterator[Any]:
+    """`value` and every value in it, at any depth, without recursion (a deep answer cannot exhaust the stack)."""
     pending = [value]
     while pending:
         current = pending.pop()
+        yield current
         if isinstance(current, dict):
-            yield current
-            pending.extend(current.values())
-        elif isinstance(current, list):
-            pending.extend(current)
-
-
-def _strings(value: Any) -> Iterator[str]:
-    """Every string in `value`, at any depth (oth is an array of objects whose members are secrets)."""
-    pending = [value]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, str):
-            yield current
-        elif isinstance(current, dict):
             pending.extend(current.values())
         elif isinstance(current, list):
             pending.extend(current)
@@ -155,16 +148,21 @@ def _named(jwk: dict[str, Any]) -> str:
     return f"{kid} (kty {json.dumps(jwk.get('kty'))[:20]})"
 
 
-def _integer(jwk: dict[str, Any], member: str) -> int | None:
-    """The unsigned integer a base64url member holds (RFC 7518 section 2, Base64urlUInt), or None."""
+def _octets(jwk: dict[str, Any], member: str) -> bytes | None:
+    """The octets a base64url member holds as written (RFC 7518 section 2, Base64urlUInt), or None."""
     value = jwk.get(member)
     if not isinstance(value, str) or not _BASE64URL.fullmatch(value):
         return None
-    unpadded = value.rstrip("=")
     try:
-        return int.from_bytes(base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4)), "big")
+        return jws.b64decode(value.rstrip("="))
     except (binascii.Error, ValueError):
         return None
+
+
+def _integer(jwk: dict[str, Any], member: str) -> int | None:
+    """The unsigned integer a base64url member holds, or None."""
+    octets = _octets(jwk, member)
+    return None if octets is None else int.from_bytes(octets, "big")
 
 
 def _rsa_keys(published: PublishedKeySet) -> list[dict[str, Any]]:
@@ -280,14 +278,12 @@ def _rsa_minimal_encoding(published: PublishedKeySet, rule: dict, header: dict) 
     problems = []
     for jwk in _rsa_keys(published):
         for member in ("n", "e"):
-            value = _integer(jwk, member)
-            if value is None:
+            octets = _octets(jwk, member)
+            if octets is None:
                 continue  # not an integer at all: TOKEN-JWKS-STRONG-KEYS reports it
             if "=" in jwk[member]:
                 problems.append(f"{_named(jwk)} pads {member} with '='")
-            minimal = max(1, (value.bit_length() + 7) // 8)
-            unpadded = jwk[member].rstrip("=")
-            if len(base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))) > minimal:
+            if len(octets) > max(1, (int.from_bytes(octets, "big").bit_length() + 7) // 8):
                 problems.append(f"{_named(jwk)} writes {member} with a leading zero octet")
     return problems
 

@@ -62,9 +62,8 @@ class IssuedToken:
 
 def issued_token(issued: Exchange) -> IssuedToken | None:
     """The token of a token response; None when the answer holds no JWT with sub and exp."""
-    body = issued.json()
-    token = body.get("token") if issued.status == 200 and isinstance(body, dict) else None
-    if not (isinstance(token, str) and tokens.is_compact_jws(token)):
+    token = tokens.issued_jwt(issued.status, issued.json())
+    if token is None:
         return None
     claims = tokens.claims(token)
     if not (isinstance(claims.get("sub"), str) and isinstance(claims.get("exp"), int | float)):

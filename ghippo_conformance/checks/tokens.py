@@ -27,6 +27,7 @@ from ghippo_conformance.jws import b64decode
 from ghippo_conformance.jws import claims as claims
 from ghippo_conformance.jws import header as header
 from ghippo_conformance.jws import is_compact_jws as is_compact_jws
+from ghippo_conformance.jws import issued_jwt as issued_jwt
 
 
 def _b64encode(data: bytes) -> str:

@@ -72,9 +72,8 @@ def date_of(exchange: Exchange) -> Stamp | None:
 
 def issued_at(exchange: Exchange) -> Stamp | None:
     """The iat of the token a 200 answer issued ({"token": <JWT>}): when the deployment issued it, by its clock."""
-    body = exchange.json()
-    token = body.get("token") if exchange.status == 200 and isinstance(body, dict) else None
-    if not (isinstance(token, str) and jws.is_compact_jws(token)):
+    token = jws.issued_jwt(exchange.status, exchange.json())
+    if token is None:
         return None
     iat = jws.claims(token).get("iat")
     if not isinstance(iat, int | float) or isinstance(iat, bool):

@@ -40,13 +40,13 @@ class KeyLedger:
 
     def held(self) -> list[dict[str, Any]]:
         """The keys the user holds now (an empty list if the list cannot be read)."""
-        return _listed_keys(self.list()) or []
+        return keys_listed(self.list()) or []
 
     def held_for_certain(self) -> dict[str, str]:
         """id -> name of every key the user holds now; KeysUnreadable when the list cannot be read,
         since an unreadable list must never pass for an empty one."""
         exchange = self.list()
-        keys = _listed_keys(exchange) if exchange.status == 200 else None
+        keys = keys_listed(exchange) if exchange.status == 200 else None
         if keys is None:
             raise KeysUnreadable(f"the key list could not be read\n{exchange.evidence()}")
         return {str(key.get("id")): str(key.get("name", "")) for key in keys}
@@ -120,7 +120,8 @@ class KeysUnreadable(Exception):
     """The deployment's key list answered something that is not a key list."""
 
 
-def _listed_keys(exchange: Exchange) -> list[dict[str, Any]] | None:
+def keys_listed(exchange: Exchange) -> list[dict[str, Any]] | None:
+    """The keys a key list answer lists (its items that are objects); None when it has no items list."""
     body = exchange.json()
     items = body.get("items") if isinstance(body, dict) else None
     return [k for k in items if isinstance(k, dict)] if isinstance(items, list) else None

@@ -47,6 +47,14 @@ _STRING_OPTIONS = [
 # The options that carry credentials, which belong to the deployment --base-url names.
 _CREDENTIALS = ("--ak", "--sk", "--access-key")
 
+
+def credential_variables() -> tuple[tuple[str, str], ...]:
+    """Each credential, by its Settings attribute ("sk"), with the environment variable that holds it."""
+    return tuple(
+        (flag.removeprefix("--").replace("-", "_"), env) for flag, env, _ in _STRING_OPTIONS if flag in _CREDENTIALS
+    )
+
+
 # The profile each kind of credentials selects when no profile is named.
 _PROFILE_FOR_ACCESS_KEY = "dce5"
 _PROFILE_FOR_KEY_PAIR = "dce5-aksk"

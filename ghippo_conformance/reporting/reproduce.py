@@ -19,13 +19,13 @@ from ghippo_conformance.deployment.http import DEFAULT_MAX_BODY_MIB, DEFAULT_REQ
 from ghippo_conformance.deployment.profile import Section
 from ghippo_conformance.deployment.replay import Replay
 from ghippo_conformance.deployment.session import Target
-from ghippo_conformance.deployment.settings import GENTLE_RPS, Settings, default_state_dir
+from ghippo_conformance.deployment.settings import GENTLE_RPS, Settings, credential_variables, default_state_dir
 
 BASE_URL_VARIABLE = "GHIPPO_BASE_URL"
 # The session's bearer in the AK/SK flow, which the run obtained: the operator obtains one the same way.
 TOKEN_VARIABLE = "GHIPPO_TOKEN"
 # Each credential the operator gives, by the variable that holds it.
-_CREDENTIAL_VARIABLES = (("ak", "GHIPPO_AK"), ("sk", "GHIPPO_SK"), ("access_key", "GHIPPO_ACCESS_KEY"))
+_CREDENTIAL_VARIABLES = credential_variables()
 # How the installed suite is started; it selects tests by requirement, -k and -m, never by node id.
 ENTRY_POINTS = ("ghippo-conformance", "ghippo_conformance")
 
