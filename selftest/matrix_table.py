@@ -16,7 +16,8 @@ X  failed, as the variant declares: the defect is caught
 ?  declared, did not fail: the defect escapes the suite
 x  failed, allowed: by chance (generated inputs), a SHOULD against a tolerance, a MAY
 E  the suite crashed in a check of it: not judged, a bug of the suite
-.  passed     s  skipped     p  pending     -  not applicable"""
+.  passed     s  skipped     p  pending     -  not applicable
+   (blank) not in the run: a defect's run judges only the requirements it concerns (--whole: all)"""
 
 _PLAIN = {
     Outcome.PASSED: ".",
@@ -28,6 +29,8 @@ _PLAIN = {
 
 
 def symbol(result: Result, requirement_id: str) -> str:
+    if not result.judged(requirement_id):
+        return " "
     if requirement_id in result.escaped():
         return "?"
     outcome = result.suite.outcomes().get(requirement_id, "")

@@ -45,6 +45,13 @@ class Variant:
     tolerance: bool
     suite_issue: SuiteIssue | None
 
+    @property
+    def concerns(self) -> frozenset[str]:
+        """Every requirement the variant says something about: what a focused kill-matrix run judges."""
+        issue = self.suite_issue
+        predicted = issue.also_fails | issue.escapes if issue else frozenset()
+        return self.breaks | self.by_chance | self.must_run | predicted
+
 
 def load(path: Path = VARIANTS_FILE) -> list[Variant]:
     """The variants of `path`, checked against schemas/variants.json and Behaviour's fields."""

@@ -53,6 +53,18 @@ def test_defect_breaks_something_its_profile_checks(run):
     assert applicable, f"none of {sorted(run.variant.breaks)} applies to profile {run.profile}"
 
 
+def test_conforming_runs_are_judged_whole_and_defects_on_what_they_concern():
+    """A false failure can come from any check, so the reference and the tolerances run them all; a
+    defect's run judges every requirement it names, and --whole restores the whole catalogue."""
+    runs = matrix.planned_runs(VARIANTS)
+    assert all(run.focus is None for run in runs if not run.variant or run.variant.tolerance)
+    for run in DEFECT_RUNS:
+        issue = run.variant.suite_issue
+        named = run.variant.breaks | run.variant.by_chance | run.variant.must_run
+        assert named | (issue.also_fails | issue.escapes if issue else frozenset()) == run.focus, run.label
+    assert all(run.focus is None for run in matrix.planned_runs(VARIANTS, whole=True))
+
+
 BASE = {"name": "accepts-alg-none", "description": "alg none is trusted", "overrides": {"accept_alg_none": True}}
 
 
