@@ -147,15 +147,18 @@ def planned_runs(variants: list[Variant], whole: bool = False) -> list[Run]:
     """The unbroken reference under every profile, then every variant under each of its profiles.
 
     The reference and the tolerances are judged on the whole catalogue: no check may fail a
-    conforming deployment. A defect is judged on the requirements it concerns, unless `whole`:
-    each is caught when its requirement is rerun alone, as an operator reruns a failure, for a
-    fifth of a whole run's time; `whole` also shows any other check it trips."""
-    reference_runs = [Run(None, name) for name in profile_module.builtin_names()]
-    return reference_runs + [
-        Run(variant, name, None if whole or variant.tolerance else variant.concerns)
-        for variant in variants
-        for name in variant.profiles
-    ]
+    conforming deployment. So is the first defect of each requirement (in variants.toml order): every
+    check is shown to catch a defect in a whole run, among the keys and state the other checks leave,
+    and that defect shows any other check it trips. Every other defect is judged on the requirements
+    it concerns, as an operator reruns a failure (`--requirement`), for a fifth of a whole run's time;
+    `whole` judges every defect on the whole catalogue."""
+    runs = [Run(None, name) for name in profile_module.builtin_names()]
+    shown_whole: set[str] = set()
+    for variant in variants:
+        judged_whole = whole or variant.tolerance or not variant.breaks <= shown_whole
+        shown_whole |= variant.breaks
+        runs += [Run(variant, name, None if judged_whole else variant.concerns) for name in variant.profiles]
+    return runs
 
 
 def execute(run: Run, seed: int = SEED) -> Result:

@@ -1,5 +1,6 @@
 """The suite tests itself: run against every variant of the reference, it fails exactly what the
-variant breaks; against the unbroken reference and the tolerances, it fails no MUST."""
+variant breaks among the requirements the run judges (selftest.matrix.planned_runs says which);
+against the unbroken reference and the tolerances, judged whole, it fails no MUST."""
 
 import warnings
 
@@ -26,7 +27,7 @@ def result_of(kill_matrix: matrix.Matrix, label: str) -> matrix.Result:
 
 @pytest.mark.parametrize("label", [run.label for run in RUNS])
 def test_run_fails_exactly_what_its_variant_declares(kill_matrix, label):
-    """The reference fails nothing, a defect exactly its breaks, a tolerance no MUST."""
+    """The reference fails nothing, a defect exactly its breaks among what its run judges, a tolerance no MUST."""
     result = result_of(kill_matrix, label)
     surprises = result.surprises()
     assert not surprises, "\n".join(surprises) + "\n--- the suite's output, last lines:\n" + result.suite.output_tail
