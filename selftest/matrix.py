@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--whole",
         action="store_true",
-        help="judge each defect on the whole catalogue, not only the requirements it concerns (about 5 times slower)",
+        help="judge every defect on the whole catalogue, not only what it concerns (5 times the CPU a run)",
     )
     arguments = parser.parse_args(argv)
     variants = variants_module.load()

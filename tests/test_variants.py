@@ -28,9 +28,8 @@ def test_every_must_and_should_is_killed_by_a_defect():
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda variant: variant.name)
 def test_named_ids_are_catalogue_requirements(variant):
     issue = variant.suite_issue or variants.SuiteIssue("", frozenset(), frozenset())
-    named = variant.breaks | variant.by_chance | issue.also_fails | issue.escapes
-    assert not named - set(CATALOGUE.requirements), (
-        f"not in the catalogue: {sorted(named - set(CATALOGUE.requirements))}"
+    assert not variant.concerns - set(CATALOGUE.requirements), (
+        f"not in the catalogue: {sorted(variant.concerns - set(CATALOGUE.requirements))}"
     )
     assert issue.escapes <= variant.breaks, "a suite issue's escapes are breaks the suite misses"
     assert not issue.also_fails & (variant.breaks | variant.by_chance), (
@@ -61,11 +60,7 @@ def test_conforming_runs_and_each_requirements_first_defect_are_judged_whole():
     assert all(run.focus is None for run in runs if not run.variant or run.variant.tolerance)
     caught_whole = {rid for run in DEFECT_RUNS if run.focus is None for rid in run.variant.breaks}
     assert caught_whole == {rid for variant in VARIANTS for rid in variant.breaks}
-    for run in DEFECT_RUNS:
-        if run.focus is not None:
-            issue = run.variant.suite_issue
-            named = run.variant.breaks | run.variant.by_chance | run.variant.must_run
-            assert named | (issue.also_fails | issue.escapes if issue else frozenset()) == run.focus, run.label
+    assert all(run.focus in (None, run.variant.concerns) for run in DEFECT_RUNS)
     assert all(run.focus is None for run in matrix.planned_runs(VARIANTS, whole=True))
 
 
